@@ -1,0 +1,81 @@
+"""The `kepu` command: migrate, import, serve, stats."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlmodel import Session
+
+from app.config import get_settings
+from app.db import make_engine
+from app.errors import AppError
+from app.migrate import upgrade
+from app.server import HTTP_PROTOCOL
+from app.services import notices, stats
+
+cli = typer.Typer(help="kepu-ledger: work-points notices as a queryable store and search service.", no_args_is_help=True, pretty_exceptions_enable=False)
+
+
+@cli.command()
+def migrate() -> None:
+    """Bring the database schema up to date (Alembic upgrade head)."""
+    settings = get_settings()
+    upgrade(settings.resolved_database_url)
+    typer.echo(f"migrated {_safe_url(settings.resolved_database_url)}")
+
+
+@cli.command("import")
+def import_(
+    paths: Annotated[list[Path], typer.Argument(help="Notice files (UTF-8, UTF-8 with BOM or GB18030).")],
+    replace: Annotated[bool, typer.Option("--replace", help="Replace a stored version of the same notice.")] = False,
+) -> None:
+    """Import notices; the same content again is a no-op, each file is one transaction."""
+    settings = get_settings()
+    upgrade(settings.resolved_database_url)
+    engine = make_engine(settings.resolved_database_url)
+    failed = False
+    for path in paths:
+        try:
+            result = notices.import_file(engine, path, replace=replace, max_bytes=settings.max_notice_bytes)
+        except AppError as exc:
+            typer.echo(f"error: {exc.detail}", err=True)
+            failed = True
+            continue
+        typer.echo(
+            f"{result.status}: document {result.document_id} {result.title} "
+            f"({result.key_points} key points, {result.tasks} tasks)"
+        )
+    engine.dispose()
+    if failed:
+        raise typer.Exit(1)
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to bind.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=16, help="Worker processes.")] = 1,
+) -> None:
+    """Migrate, then serve the API."""
+    import uvicorn
+
+    upgrade(get_settings().resolved_database_url)
+    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers, http=HTTP_PROTOCOL)
+
+
+@cli.command("stats")
+def stats_() -> None:
+    """Print what the store holds, as JSON."""
+    engine = make_engine(get_settings().resolved_database_url)
+    with Session(engine) as session:
+        typer.echo(json.dumps(stats.store_counts(session), ensure_ascii=False, indent=2))
+    engine.dispose()
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)

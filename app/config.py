@@ -1,0 +1,49 @@
+"""Settings: the only place that reads the environment."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Service settings, read from environment variables (and a .env file if present)."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(default=Path("data"), alias="KEPU_DATA_DIR", description="Where the SQLite file, the search index and jieba's cache live.")
+    database_url: str = Field(default="", alias="DATABASE_URL", description="SQLAlchemy URL; empty means SQLite at DATA_DIR/kepu.sqlite3. postgresql:// URLs use psycopg 3.")
+    index_dir: Path | None = Field(default=None, alias="KEPU_INDEX_DIR", description="Whoosh index folder; default DATA_DIR/index.")
+    max_notice_bytes: int = Field(default=5_000_000, alias="KEPU_MAX_NOTICE_BYTES", description="Largest notice file accepted for import.")
+    max_query_chars: int = Field(default=200, alias="KEPU_MAX_QUERY_CHARS", description="Longest search query accepted (400 beyond).")
+    search_cache_size: int = Field(default=512, alias="KEPU_SEARCH_CACHE_SIZE", description="Entries in the search result cache; 0 disables it.")
+    cors_origins: list[str] = Field(default_factory=list, alias="KEPU_CORS_ORIGINS", description="Origins allowed to call the API from a browser (JSON list).")
+    log_level: str = Field(default="INFO", alias="KEPU_LOG_LEVEL", description="Python logging level.")
+
+    @field_validator("database_url")
+    @classmethod
+    def _use_psycopg3(cls, value: str) -> str:
+        # "postgresql://" would pick psycopg2, which we do not install.
+        for prefix in ("postgres://", "postgresql://"):
+            if value.startswith(prefix):
+                return "postgresql+psycopg://" + value[len(prefix) :]
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The URL to connect to, defaulting to the SQLite file in the data directory."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'kepu.sqlite3'}"
+
+    @property
+    def resolved_index_dir(self) -> Path:
+        """The index folder, defaulting to DATA_DIR/index."""
+        return self.index_dir or self.data_dir / "index"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Settings read once per process."""
+    return Settings()

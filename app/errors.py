@@ -1,0 +1,120 @@
+"""Error types services raise, and the one handler that renders every error as problem+json."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger(__name__)
+PROBLEM_JSON = "application/problem+json"
+
+
+class AppError(Exception):
+    """A failure a client can act on; `status` and `slug` say which."""
+
+    status = 400
+    slug = "bad-request"
+    title = "Bad request"
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+
+class NotFound(AppError):
+    """No such resource."""
+
+    status = 404
+    slug = "not-found"
+    title = "Not found"
+
+
+class UnknownDepartment(NotFound):
+    """A department name or alias that matches no member unit."""
+
+    slug = "unknown-department"
+    title = "Unknown department"
+
+    def __init__(self, name: str, suggestions: list[str], *, status: int = 404) -> None:
+        hint = f"; did you mean {'、'.join(suggestions)}?" if suggestions else ""
+        super().__init__(f"no member unit is called {name!r}{hint}", name=name, suggestions=suggestions)
+        self.status = status
+
+
+class InvalidParameter(AppError):
+    """A parameter whose value is well-formed but not acceptable."""
+
+    status = 422
+    slug = "invalid-parameter"
+    title = "Invalid parameter"
+
+
+class NoticeRejected(AppError):
+    """A notice that cannot be imported (format error, wrong size)."""
+
+    status = 422
+    slug = "notice-rejected"
+    title = "Notice rejected"
+
+
+class DocumentConflict(AppError):
+    """Another version of the same notice is already stored."""
+
+    status = 409
+    slug = "document-conflict"
+    title = "Document already stored"
+
+
+class InvalidQuery(AppError):
+    """A search query that cannot be parsed or is out of bounds."""
+
+    status = 400
+    slug = "invalid-query"
+    title = "Invalid search query"
+
+
+class ServiceUnavailable(AppError):
+    """The store or the index cannot answer right now."""
+
+    status = 503
+    slug = "unavailable"
+    title = "Service unavailable"
+
+
+def problem(status: int, slug: str, title: str, detail: str, **extra: Any) -> JSONResponse:
+    """A problem+json response (RFC 9457)."""
+    body = {"type": f"/problems/{slug}", "title": title, "status": status, "detail": detail, **extra}
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Render AppError, validation errors, HTTP errors and anything unexpected in one shape."""
+
+    @app.exception_handler(AppError)
+    async def _app_error(_: Request, exc: AppError) -> JSONResponse:
+        return problem(exc.status, exc.slug, exc.title, exc.detail, **exc.extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"location": list(err.get("loc", ())), "message": err.get("msg", ""), "type": err.get("type", "")}
+            for err in exc.errors()
+        ]
+        detail = "; ".join(f"{'.'.join(str(p) for p in e['location'])}: {e['message']}" for e in errors)
+        return problem(422, "validation-error", "Invalid request", detail, errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        slug = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
+        return problem(exc.status_code, slug, str(exc.detail), str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", exc_info=exc)
+        return problem(500, "internal-error", "Internal error", "an unexpected error occurred; it has been logged")

@@ -1,0 +1,60 @@
+"""Decoding and punctuation normalisation.
+
+Official copies use full-width punctuation, the seed uses ASCII; everything the parser
+matches on goes through `normalise` so both read alike, while the original line is
+kept for display.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from app.parser.errors import NoticeFormatError
+
+# Full-width forms that carry structure in these notices, mapped to the seed's ASCII.
+_PUNCTUATION = str.maketrans(
+    {
+        "（": "(",
+        "）": ")",
+        "，": ",",
+        "：": ":",
+        "；": ";",
+        "．": ".",
+        "\u3000": " ",
+        "\u00a0": " ",
+    }
+)
+_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+
+
+def normalise(text: str) -> str:
+    """Map full-width structural punctuation and digits to ASCII."""
+    return text.translate(_PUNCTUATION).translate(_DIGITS)
+
+
+def decode(raw: bytes) -> str:
+    """Decode UTF-8 (with or without BOM) or GB18030; reject binary input."""
+    if not raw.strip():
+        raise NoticeFormatError("the file is empty; expected the text of a work-points notice")
+    if b"\x00" in raw:
+        raise NoticeFormatError("the file is binary (it contains NUL bytes); expected a text notice")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            text = raw.decode("gb18030")
+        except UnicodeDecodeError as exc:
+            raise NoticeFormatError(
+                f"the file is neither UTF-8 nor GB18030 (undecodable byte at offset {exc.start})"
+            ) from exc
+    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\n\r\t\f")
+    if controls > max(3, len(text) // 1000):
+        raise NoticeFormatError("the file looks binary (control characters); expected a text notice")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def content_hash(text: str) -> str:
+    """Fingerprint of a notice that ignores encoding, line ends, punctuation width and spacing."""
+    lines = (" ".join(normalise(line).split()) for line in text.splitlines())
+    canonical = "\n".join(line for line in lines if line)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

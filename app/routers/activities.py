@@ -1,0 +1,32 @@
+"""Activities: events, campaigns, programmes, competitions, observances."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query
+
+from app import schemas as s
+from app.deps import SessionDep, WindowDep
+from app.routers.responses import NOT_FOUND
+from app.services import catalogue
+
+router = APIRouter(prefix="/api/v1/activities", tags=["activities"])
+Kind = Literal["campaign", "programme", "competition", "conference", "observance"]
+
+
+@router.get("", summary="列出活动 · List activities")
+def list_activities(
+    session: SessionDep,
+    window: WindowDep,
+    kind: Annotated[Kind | None, Query(description="Only this kind.")] = None,
+    document: Annotated[int | None, Query(ge=1, description="Only those named in this document.")] = None,
+) -> s.Page[s.ActivityPublic]:
+    """Named activities in order of first mention."""
+    return catalogue.list_activities(session, window, kind=kind, document=document)
+
+
+@router.get("/{activity_id}", summary="活动详情 · Get an activity", responses=NOT_FOUND)
+def get_activity(session: SessionDep, activity_id: Annotated[int, Path(ge=1)]) -> s.ActivityPublic:
+    """One activity with the key points and tasks naming it."""
+    return catalogue.get_activity(session, activity_id)

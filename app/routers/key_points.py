@@ -1,0 +1,32 @@
+"""Key points (工作要点)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from app import schemas as s
+from app.deps import SessionDep, WindowDep
+from app.routers.responses import INVALID, NOT_FOUND
+from app.services import catalogue
+
+router = APIRouter(prefix="/api/v1/key-points", tags=["key points"])
+
+
+@router.get("", summary="列出工作要点 · List key points", responses=INVALID)
+def list_key_points(
+    session: SessionDep,
+    window: WindowDep,
+    document: Annotated[int | None, Query(ge=1, description="Document id.")] = None,
+    section: Annotated[str | None, Query(max_length=10, description="Section ordinal (3) or label (三).")] = None,
+    target_group: Annotated[str | None, Query(max_length=20, description="青少年, 农民, 产业工人, 老年人 or 领导干部和公务员.")] = None,
+) -> s.Page[s.KeyPointPublic]:
+    """Key points matching every filter given."""
+    return catalogue.list_key_points(session, window, document=document, section=section, target_group=target_group)
+
+
+@router.get("/{key_point_id}", summary="要点详情 · Get a key point", responses=NOT_FOUND)
+def get_key_point(session: SessionDep, key_point_id: Annotated[int, Path(ge=1)]) -> s.KeyPointPublic:
+    """One key point with sub-paragraphs, activities and the tasks traced to it."""
+    return catalogue.get_key_point(session, key_point_id)

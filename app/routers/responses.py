@@ -1,0 +1,25 @@
+"""Error responses declared in the OpenAPI schema."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class Problem(BaseModel):
+    """Every error has this shape (RFC 9457 problem+json)."""
+
+    type: str = Field(examples=["/problems/not-found"])
+    title: str = Field(examples=["Not found"])
+    status: int = Field(examples=[404])
+    detail: str = Field(examples=["no task with id 999"])
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {"model": Problem, "description": description, "content": {"application/problem+json": {}}}
+
+
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: _problem("No such resource.")}
+INVALID: dict[int | str, dict[str, Any]] = {422: _problem("A parameter is invalid (problem+json, with `errors`).")}
+BAD_QUERY: dict[int | str, dict[str, Any]] = {400: _problem("The search query cannot be parsed.")}

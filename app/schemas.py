@@ -1,0 +1,183 @@
+"""Public response models and the list envelope."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+T = TypeVar("T")
+Role = Literal["lead", "participant"]
+
+
+class Page(BaseModel, Generic[T]):
+    """A page of a list: items with the total and the window asked for."""
+
+    items: list[T]
+    total: int = Field(description="Items matching the filters, over all pages.")
+    limit: int
+    offset: int
+
+
+class DocumentRef(BaseModel):
+    """Which notice a record belongs to."""
+
+    id: int
+    year: int
+    title: str
+
+
+class SectionRef(BaseModel):
+    """A section heading."""
+
+    id: int
+    label: str = Field(examples=["三"])
+    title: str
+    level: int = 1
+    parent_id: int | None = None
+
+
+class DepartmentRole(BaseModel):
+    """A member unit named on a task, with its role."""
+
+    name: str = Field(examples=["中国科协"])
+    full_name: str = Field(examples=["中国科学技术协会"])
+    role: Role
+
+
+class KeyPointLink(BaseModel):
+    """A key point a task implements (trace link), best first."""
+
+    id: int
+    number: int
+    title: str
+    score: float = Field(description="Share of the task's wording found in the key point, 0–1.")
+
+
+class TaskLink(BaseModel):
+    """A task traced to a key point."""
+
+    id: int
+    number: int
+    score: float
+
+
+class NumberedRef(BaseModel):
+    """A key point or task by id and number."""
+
+    id: int
+    number: int
+    document_id: int
+
+
+class ActivityRef(BaseModel):
+    """A named activity."""
+
+    id: int
+    name: str = Field(examples=["全国科普日"])
+    kind: str = Field(examples=["observance"])
+
+
+class TaskPublic(BaseModel):
+    """A ledger task with its units, trace links, activities, references and target groups."""
+
+    model_config = ConfigDict(json_schema_extra={"example": {
+        "id": 55, "document": {"id": 1, "year": 2023, "title": "2023年全民科学素质行动工作要点"},
+        "number": 55, "text": "开展《纲要》实施情况中期评估。(中国科协牵头,各成员单位参与)",
+        "body": "开展《纲要》实施情况中期评估。",
+        "departments": [{"name": "中国科协", "full_name": "中国科学技术协会", "role": "lead"}],
+        "all_member_units": True, "key_points": [{"id": 11, "number": 11, "title": "开展科学素质情况监测评估", "score": 1.0}],
+        "activities": [], "references": ["纲要"], "target_groups": [],
+    }})
+
+    id: int
+    document: DocumentRef
+    number: int
+    text: str = Field(description="The item as printed, unit list included.")
+    body: str = Field(description="The item without its unit list.")
+    departments: list[DepartmentRole]
+    all_member_units: bool = Field(description="True where every member unit takes part (各成员单位参与).")
+    key_points: list[KeyPointLink]
+    activities: list[ActivityRef]
+    references: list[str]
+    target_groups: list[str]
+
+
+class KeyPointPublic(BaseModel):
+    """A key point with its sub-paragraphs, activities and the tasks traced to it."""
+
+    id: int
+    document: DocumentRef
+    section: SectionRef
+    number: int
+    title: str
+    body: str
+    sub_paragraphs: list[str]
+    departments: list[DepartmentRole]
+    all_member_units: bool
+    activities: list[ActivityRef]
+    references: list[str]
+    target_groups: list[str]
+    tasks: list[TaskLink]
+
+
+class DocumentCounts(BaseModel):
+    """How much a document holds."""
+
+    sections: int
+    key_points: int
+    tasks: int
+    departments: int
+    activities: int
+
+
+class DocumentPublic(BaseModel):
+    """An imported notice and its metadata."""
+
+    id: int
+    title: str = Field(examples=["2023年全民科学素质行动工作要点"])
+    year: int
+    issuer: str | None
+    issuer_note: str | None
+    issue_date: dt.date | None
+    published_at: dt.datetime | None
+    addressees: str | None
+    contact: str | None
+    cover_letter: list[str]
+    intro: list[str]
+    ledger_title: str | None
+    content_hash: str
+    source_name: str | None
+    imported_at: dt.datetime
+    counts: DocumentCounts
+    sections: list[SectionRef]
+
+
+class DepartmentPublic(BaseModel):
+    """A member unit with how many tasks it leads and takes part in."""
+
+    name: str = Field(examples=["中国科协"])
+    full_name: str = Field(examples=["中国科学技术协会"])
+    aliases: list[str]
+    lead_count: int
+    participant_count: int
+    task_count: int
+
+
+class ActivityPublic(BaseModel):
+    """A named activity with the key points and tasks that name it."""
+
+    id: int
+    name: str
+    kind: str
+    series: str = Field(description="The name without its edition (第N届, year).")
+    key_points: list[NumberedRef]
+    tasks: list[NumberedRef]
+
+
+class Health(BaseModel):
+    """Liveness or readiness."""
+
+    status: str
+    detail: dict[str, object] = Field(default_factory=dict)

@@ -1,0 +1,208 @@
+"""Import a parsed notice into the store in one transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy import delete, exists, update
+from sqlmodel import Session, select
+
+from app import models as m
+from app.errors import DocumentConflict
+from app.parser import ParsedNotice
+from app.parser.departments import DepartmentDirectory, load_directory
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import did."""
+
+    document_id: int
+    status: Literal["created", "unchanged", "replaced"]
+    title: str
+    tasks: int
+    key_points: int
+
+
+def import_notice(
+    session: Session,
+    notice: ParsedNotice,
+    *,
+    replace: bool = False,
+    source_name: str | None = None,
+    directory: DepartmentDirectory | None = None,
+) -> ImportResult:
+    """Store a notice. Same content again: no-op. Same title, other content: conflict unless `replace`.
+
+    Only flushes; the caller's unit of work commits (or rolls everything back).
+    """
+    directory = directory or load_directory()
+    same = session.exec(select(m.Document).where(m.Document.content_hash == notice.content_hash)).first()
+    if same is not None:
+        return ImportResult(same.id, "unchanged", same.title, len(notice.tasks), len(notice.key_points))
+    older = session.exec(
+        select(m.Document).where(m.Document.title == notice.title, m.Document.year == notice.year)
+    ).first()
+    if older is not None and not replace:
+        raise DocumentConflict(
+            f"document {older.id} is another version of {notice.title!r}; import with --replace to replace it",
+            document_id=older.id,
+        )
+    if older is not None:
+        delete_document(session, older.id)
+    document_id = _insert(session, notice, source_name, directory)
+    bump_generation(session)
+    return ImportResult(
+        document_id, "replaced" if older else "created", notice.title, len(notice.tasks), len(notice.key_points)
+    )
+
+
+def delete_document(session: Session, document_id: int) -> None:
+    """Delete a document with everything that hangs off it, then the orphans it leaves."""
+    session.execute(delete(m.Document).where(m.Document.id == document_id))
+    session.execute(
+        delete(m.Activity).where(
+            ~exists().where(m.TaskActivity.activity_id == m.Activity.id),
+            ~exists().where(m.KeyPointActivity.activity_id == m.Activity.id),
+        )
+    )
+    session.execute(
+        delete(m.Reference).where(
+            ~exists().where(m.TaskReference.reference_id == m.Reference.id),
+            ~exists().where(m.KeyPointReference.reference_id == m.Reference.id),
+        )
+    )
+    session.execute(
+        delete(m.Department).where(
+            ~exists().where(m.TaskDepartment.department_id == m.Department.id),
+            ~exists().where(m.KeyPointDepartment.department_id == m.Department.id),
+        )
+    )
+    bump_generation(session)
+
+
+def bump_generation(session: Session) -> int:
+    """Mark the store as changed; replicas compare this with their index's generation."""
+    state = session.get(m.StoreState, 1)
+    if state is None:
+        state = m.StoreState(id=1, generation=0)
+        session.add(state)
+        session.flush()
+    session.execute(
+        update(m.StoreState)
+        .where(m.StoreState.id == 1)
+        .values(generation=m.StoreState.generation + 1, updated_at=dt.datetime.now(dt.UTC))
+    )
+    session.flush()
+    session.refresh(state)
+    return state.generation
+
+
+def _get_or_create(session: Session, cache: dict[str, int], model: type, key: str, **values: object) -> int:
+    if key in cache:
+        return cache[key]
+    column = getattr(model, "name" if "name" in model.model_fields else "title")
+    row = session.exec(select(model).where(column == key)).first()
+    if row is None:
+        row = model(**values)
+        session.add(row)
+        session.flush()
+    cache[key] = row.id
+    return row.id
+
+
+def _insert(session: Session, notice: ParsedNotice, source_name: str | None, directory: DepartmentDirectory) -> int:
+    doc = m.Document(
+        title=notice.title,
+        year=notice.year,
+        issuer=notice.issuer,
+        issuer_note=notice.issuer_note,
+        issue_date=notice.issue_date,
+        published_at=notice.published_at,
+        addressees=notice.addressees,
+        contact=notice.contact,
+        cover_letter="\n".join(notice.cover_letter),
+        intro="\n".join(notice.intro),
+        ledger_title=notice.ledger_title,
+        content_hash=notice.content_hash,
+        source_name=source_name,
+    )
+    session.add(doc)
+    session.flush()
+    assert doc.id is not None
+
+    section_ids: list[int] = []
+    for section in notice.sections:
+        row = m.Section(
+            document_id=doc.id,
+            ordinal=section.ordinal,
+            label=section.label,
+            title=section.title,
+            level=section.level,
+            parent_id=section_ids[section.parent] if section.parent is not None else None,
+        )
+        session.add(row)
+        session.flush()
+        section_ids.append(row.id)
+
+    departments: dict[str, int] = {}
+
+    def department_id(name: str) -> int:
+        info = directory.info(name)
+        return _get_or_create(session, departments, m.Department, name, name=name, full_name=info.full_name)
+
+    kp_ids: dict[int, int] = {}
+    for kp in notice.key_points:
+        row = m.KeyPoint(
+            document_id=doc.id,
+            section_id=section_ids[kp.section],
+            number=kp.number,
+            title=kp.title,
+            body=kp.body,
+            all_member_units=kp.all_member_units,
+        )
+        session.add(row)
+        session.flush()
+        kp_ids[kp.number] = row.id
+        session.add_all(m.SubParagraph(key_point_id=row.id, position=i, text=t) for i, t in enumerate(kp.sub_paragraphs, 1))
+        session.add_all(
+            m.KeyPointDepartment(key_point_id=row.id, department_id=department_id(d.name), role=d.role, position=i)
+            for i, d in enumerate(kp.departments, 1)
+        )
+        session.add_all(m.KeyPointTargetGroup(key_point_id=row.id, name=g) for g in kp.target_groups)
+
+    task_ids: dict[int, int] = {}
+    for task in notice.tasks:
+        row = m.Task(
+            document_id=doc.id, number=task.number, text=task.text, body=task.body, all_member_units=task.all_member_units
+        )
+        session.add(row)
+        session.flush()
+        task_ids[task.number] = row.id
+        session.add_all(
+            m.TaskDepartment(task_id=row.id, department_id=department_id(d.name), role=d.role, position=i)
+            for i, d in enumerate(task.departments, 1)
+        )
+        session.add_all(m.TaskTargetGroup(task_id=row.id, name=g) for g in task.target_groups)
+        session.add_all(
+            m.TraceLink(task_id=row.id, key_point_id=kp_ids[number], score=score, rank=rank)
+            for rank, (number, score) in enumerate(task.key_points, 1)
+        )
+
+    activities: dict[str, int] = {}
+    for activity in notice.activities:
+        aid = _get_or_create(
+            session, activities, m.Activity, activity.name, name=activity.name, kind=activity.kind, series=activity.series
+        )
+        session.add_all(m.KeyPointActivity(key_point_id=kp_ids[n], activity_id=aid) for n in activity.key_points)
+        session.add_all(m.TaskActivity(task_id=task_ids[n], activity_id=aid) for n in activity.tasks)
+
+    references: dict[str, int] = {}
+    for ref in notice.references:
+        rid = _get_or_create(session, references, m.Reference, ref.title, title=ref.title)
+        session.add_all(m.KeyPointReference(key_point_id=kp_ids[n], reference_id=rid) for n in ref.key_points)
+        session.add_all(m.TaskReference(task_id=task_ids[n], reference_id=rid) for n in ref.tasks)
+    session.flush()
+    return doc.id
