@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from app.parser.normalise import normalise
 from app.parser.records import ParsedActivity, ParsedKeyPoint, ParsedTask
 
 _QUOTES = "“”‘’\"「」『』"
@@ -23,7 +24,7 @@ _AFTER_QUOTE = re.compile(
     r"(?P<word>活动|专项行动|行动|品牌|项目|计划|工程|宣传工作|主题活动)"
 )
 _PROGRAMME_WORD = re.compile(r"^(计划|行动|工程|项目)")
-_VERBS = re.compile(r"(?:组织开展|深入开展|深入实施|大力实施|举办|开展|实施|召开|办好|启动|承办|筹办)")
+_VERBS = re.compile(r"(?:组织开展|深入开展|深入实施|大力实施|举办|开展|实施|召开|办好|启动|承办|筹办|组织)")
 _CLAUSE_END = re.compile(r"[,。;:!?]")
 _ORDINAL_EVENT = re.compile(
     r"第[0-9一二三四五六七八九十百]+[届次][^,。;:、和]{2,30}(大赛|竞赛|大会|论坛|展览会|博览会|交流会)"
@@ -148,6 +149,7 @@ def series_of(name: str) -> str:
 
 def find_activity_names(text: str) -> dict[str, str]:
     """Activity name → kind for one text."""
+    text = normalise(text)
     found = _from_quotes(text)
     for name, kind in {**_from_verbs(text), **_from_ordinals(text)}.items():
         found.setdefault(name, kind)
@@ -163,7 +165,7 @@ def extract_activities(
     for _, _, text in texts:
         for name, kind in find_activity_names(text).items():
             names.setdefault(name, kind)
-    unquoted = [(where, number, _clean_text(text)) for where, number, text in texts]
+    unquoted = [(where, number, _clean_text(normalise(text))) for where, number, text in texts]
     activities = []
     for name, kind in names.items():
         kps = tuple(n for where, n, text in unquoted if where == "kp" and name in text)

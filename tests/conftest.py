@@ -1,0 +1,121 @@
+"""Each test builds its own world: a migrated store per backend, an app over it."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, create_engine, text
+
+from app.config import Settings
+from app.db import make_engine, unit_of_work
+from app.main import create_app
+from app.migrate import upgrade
+from app.parser import ParsedNotice, parse_notice_bytes
+from app.services.importer import import_notice
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = ROOT / "seed" / "2023-work-points.txt"
+POSTGRES_URL = os.environ.get("KEPU_TEST_POSTGRES_URL", "")
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(scope="session")
+def seed_bytes() -> bytes:
+    """The seed notice as shipped."""
+    return SEED.read_bytes()
+
+
+@pytest.fixture(scope="session")
+def seed_text(seed_bytes: bytes) -> str:
+    """The seed notice as text."""
+    return seed_bytes.decode("utf-8")
+
+
+@pytest.fixture(scope="session")
+def notice(seed_bytes: bytes) -> ParsedNotice:
+    """The seed, parsed once."""
+    return parse_notice_bytes(seed_bytes)
+
+
+class PostgresServer:
+    """Creates a database per test run on the configured server, drops it afterwards."""
+
+    def __init__(self, url: str) -> None:
+        self.admin = create_engine(_psycopg(url), isolation_level="AUTOCOMMIT")
+        self.url = url
+        self.created: list[str] = []
+
+    def new_database(self) -> str:
+        name = f"kepu_test_{uuid.uuid4().hex[:12]}"
+        with self.admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        self.created.append(name)
+        base = _psycopg(self.url).rsplit("/", 1)[0]
+        return f"{base}/{name}"
+
+    def close(self) -> None:
+        with self.admin.connect() as conn:
+            for name in self.created:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        self.admin.dispose()
+
+
+def _psycopg(url: str) -> str:
+    return url.replace("postgresql://", "postgresql+psycopg://", 1)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """The PostgreSQL server named by KEPU_TEST_POSTGRES_URL, or a skip saying how to enable it."""
+    if not POSTGRES_URL:
+        pytest.skip("PostgreSQL tests need KEPU_TEST_POSTGRES_URL (CI sets postgresql://postgres@127.0.0.1:5432/test)")
+    server = PostgresServer(POSTGRES_URL)
+    yield server
+    server.close()
+
+
+def _migrated_engine(request: pytest.FixtureRequest, backend: str, tmp: Path) -> Engine:
+    if backend == "postgres":
+        url = request.getfixturevalue("postgres").new_database()
+    else:
+        url = f"sqlite:///{tmp / 'kepu.sqlite3'}"
+    upgrade(url)
+    return make_engine(url)
+
+
+@pytest.fixture(params=BACKENDS)
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A fresh, migrated, empty store on each backend."""
+    eng = _migrated_engine(request, request.param, tmp_path)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def seeded_engine(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, notice: ParsedNotice
+) -> Iterator[Engine]:
+    """A store holding the seed, shared by read-only tests."""
+    eng = _migrated_engine(request, request.param, tmp_path_factory.mktemp("seeded"))
+    with unit_of_work(eng) as session:
+        import_notice(session, notice, source_name=SEED.name)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings pointing into a temporary data directory."""
+    return Settings(KEPU_DATA_DIR=tmp_path / "data")  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def client(seeded_engine: Engine, settings: Settings) -> Iterator[TestClient]:
+    """An HTTP client for an app over the seeded store."""
+    with TestClient(create_app(settings, engine=seeded_engine), raise_server_exceptions=False) as test_client:
+        yield test_client
