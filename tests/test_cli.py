@@ -1,0 +1,82 @@
+"""The `kepu` command: exit codes and what it leaves in the store."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from app.cli import cli
+from app.config import get_settings
+
+from .conftest import SEED
+
+
+@pytest.fixture
+def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+    """Invoke the CLI against a data directory of its own."""
+    monkeypatch.setenv("KEPU_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    runner = CliRunner()
+    yield lambda *args: runner.invoke(cli, list(args))
+    get_settings.cache_clear()
+
+
+def _counts(run) -> dict:  # type: ignore[no-untyped-def,type-arg]
+    result = run("stats")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)  # type: ignore[no-any-return]
+
+
+def test_import_then_reimport(run) -> None:  # type: ignore[no-untyped-def]
+    first = run("import", str(SEED))
+    assert first.exit_code == 0, first.output
+    assert first.output.startswith("created: document 1")
+    second = run("import", str(SEED))
+    assert second.exit_code == 0 and second.output.startswith("unchanged: document 1"), second.output
+    assert _counts(run)["tasks"] == 67
+
+
+def test_bad_file_names_the_line_and_writes_nothing(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    cut = tmp_path / "cut.txt"
+    text = SEED.read_text("utf-8")
+    cut.write_text(text[: text.index("(中国科协、民政部、科技部、中科院)")], "utf-8")
+    result = run("import", str(cut))
+    assert result.exit_code == 1
+    assert "cut.txt: line" in result.output and "task 66" in result.output
+    assert _counts(run)["documents"] == 0
+
+
+@pytest.mark.parametrize(("content", "message"), [(b"", "empty"), (b"\x00\x01\x02" * 100, "binary"), ("随便写点什么".encode(), "section heading")])
+def test_rejects_non_notices(run, tmp_path: Path, content: bytes, message: str) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "bad.txt"
+    path.write_bytes(content)
+    result = run("import", str(path))
+    assert result.exit_code == 1 and message in result.output
+
+
+def test_missing_file(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    result = run("import", str(tmp_path / "nope.txt"))
+    assert result.exit_code == 1 and "cannot read" in result.output
+
+
+def test_oversized_file(run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("KEPU_MAX_NOTICE_BYTES", "1000")
+    get_settings.cache_clear()
+    result = run("import", str(SEED))
+    assert result.exit_code == 1 and "over the 1,000-byte limit" in result.output
+
+
+def test_replace(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert run("import", str(SEED)).exit_code == 0
+    edited = tmp_path / "edited.txt"
+    edited.write_text(SEED.read_text("utf-8").replace("67.推进全民数字素养与技能监测评估。", "67.推进全民数字素养评估。"), "utf-8")
+    refused = run("import", str(edited))
+    assert refused.exit_code == 1 and "--replace" in refused.output
+    replaced = run("import", "--replace", str(edited))
+    assert replaced.exit_code == 0 and replaced.output.startswith("replaced"), replaced.output
+    assert _counts(run)["documents"] == 1
