@@ -12,6 +12,7 @@ from sqlmodel import Session
 from app.config import Settings
 from app.parser.departments import DepartmentDirectory, load_directory
 from app.services.catalogue import Window
+from app.services.search import SearchService
 
 MAX_LIMIT = 200
 
@@ -32,6 +33,11 @@ def get_settings_from_app(request: Request) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
+def get_search(request: Request) -> SearchService:
+    """The search service the lifespan opened."""
+    return request.app.state.search  # type: ignore[no-any-return]
+
+
 def get_window(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"Items per page, 1–{MAX_LIMIT}.")] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000, description="Items to skip.")] = 0,
@@ -45,3 +51,4 @@ SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings_from_app)]
 DirectoryDep = Annotated[DepartmentDirectory, Depends(load_directory)]
 WindowDep = Annotated[Window, Depends(get_window)]
+SearchDep = Annotated[SearchService, Depends(get_search)]

@@ -12,7 +12,10 @@ from sqlalchemy import Engine
 from app.config import Settings, get_settings
 from app.db import make_engine
 from app.errors import install_error_handlers
-from app.routers import activities, departments, documents, health, key_points, tasks
+from app.parser.departments import load_directory
+from app.routers import activities, departments, documents, health, key_points, search, tasks
+from app.search.index import SearchIndex
+from app.services.search import SearchService
 
 DESCRIPTION = """
 全民科学素质行动工作要点与重点工作任务台账的查询与中文全文检索服务。
@@ -32,9 +35,17 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = engine is None
         app.state.engine = engine or make_engine(settings.resolved_database_url)
+        # Loads jieba and its dictionary before the first request, and checks the index
+        # against the store (rebuilding it if missing, stale or damaged).
+        index = SearchIndex(settings.resolved_index_dir, cache_dir=settings.data_dir / "cache").open(app.state.engine)
+        app.state.search = SearchService(
+            index, app.state.engine, load_directory(),
+            max_query_chars=settings.max_query_chars, cache_size=settings.search_cache_size,
+        )
         try:
             yield
         finally:
+            index.close()
             if owned:
                 app.state.engine.dispose()
 
@@ -48,6 +59,6 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.settings = settings
     logging.basicConfig(level=settings.log_level)
     install_error_handlers(app)
-    for module in (documents, key_points, tasks, departments, activities, health):
+    for module in (search, documents, key_points, tasks, departments, activities, health):
         app.include_router(module.router)
     return app

@@ -181,3 +181,57 @@ class Health(BaseModel):
 
     status: str
     detail: dict[str, object] = Field(default_factory=dict)
+
+
+class SearchItem(BaseModel):
+    """One search hit."""
+
+    kind: Literal["task", "key_point", "activity"]
+    id: int
+    number: int | None = Field(description="Task or key point number; null for activities.")
+    title: str
+    snippet: str = Field(description="HTML: matches wrapped in <em>, everything else escaped.")
+    score: float
+    departments: list[DepartmentRole]
+    document: DocumentRef
+
+
+class TermReport(BaseModel):
+    """How one query term was segmented and expanded."""
+
+    term: str
+    words: list[str] = Field(description="jieba words (precise mode, domain dictionary).")
+    grams: list[str] = Field(description="CJK bigrams: the sub-word path (科普日 inside 全国科普日).")
+    department: str | None = Field(description="The unit this term names, if any (科协 → 中国科协).")
+    synonyms: list[str]
+    phrase: bool
+    excluded: bool
+
+
+class QueryReport(BaseModel):
+    """The query as understood."""
+
+    text: str
+    tokens: list[TermReport]
+
+
+class SearchResponse(BaseModel):
+    """A page of hits with facet counts over all hits."""
+
+    model_config = ConfigDict(json_schema_extra={"example": {
+        "items": [{"kind": "task", "id": 64, "number": 64, "title": "开展全国科普日和“典赞·科普中国”活动,举办中国科幻大会",
+                   "snippet": "开展全国科普日和“典赞·科普中国”活动,举办中国<em>科幻</em>大会。", "score": 7.1,
+                   "departments": [{"name": "中国科协", "full_name": "中国科学技术协会", "role": "lead"}],
+                   "document": {"id": 1, "year": 2023, "title": "2023年全民科学素质行动工作要点"}}],
+        "total": 3, "limit": 20, "offset": 0,
+        "facets": {"kind": {"task": 2, "key_point": 1}, "department": {"中国科协": 2, "中央宣传部": 1}, "section": {"三": 1}},
+        "query": {"text": "科幻", "tokens": [{"term": "科幻", "words": ["科幻"], "grams": ["科幻"], "department": None,
+                                               "synonyms": ["科学幻想"], "phrase": False, "excluded": False}]},
+    }})
+
+    items: list[SearchItem]
+    total: int
+    limit: int
+    offset: int
+    facets: dict[str, dict[str, int]]
+    query: QueryReport

@@ -1,0 +1,1 @@
+"""Chinese full-text search: jieba analysis, Whoosh index lifecycle, query language, suggestions."""

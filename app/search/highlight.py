@@ -1,0 +1,63 @@
+"""Snippets: the stored text around the matches, matches in <em>, everything else escaped.
+
+Matches are found as substrings of the folded text (traditional → simplified, full-width →
+ASCII, one character for one), so no re-tokenising is needed and offsets carry over.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from html import escape
+
+from app.search.text import fold
+
+SNIPPET_CHARS = 110
+
+
+def highlight_terms(texts: Iterable[str]) -> list[str]:
+    """Folded strings worth marking, longest first (single characters only when typed alone)."""
+    terms = {fold(t) for t in texts if t.strip()}
+    return sorted(terms, key=len, reverse=True)
+
+
+def _spans(folded: str, terms: list[str]) -> list[tuple[int, int]]:
+    taken = [False] * len(folded)
+    spans = []
+    for term in terms:
+        start = folded.find(term)
+        while start != -1:
+            end = start + len(term)
+            if not any(taken[start:end]):
+                spans.append((start, end))
+                for i in range(start, end):
+                    taken[i] = True
+            start = folded.find(term, end)
+    return sorted(spans)
+
+
+def snippet(text: str, terms: list[str], *, size: int = SNIPPET_CHARS) -> tuple[str, int]:
+    """HTML snippet of `text` around the densest matches, and how many matches it holds."""
+    folded = fold(text)
+    spans = _spans(folded, terms)
+    start, end = 0, len(text)
+    if len(text) > size:
+        best = (0, 0)
+        for i, (s, _) in enumerate(spans):  # the window starting at each match; most matches wins
+            inside = sum(1 for s2, e2 in spans[i:] if e2 <= s + size)
+            if inside > best[0]:
+                best = (inside, s)
+        start = max(0, min(best[1] - size // 5, len(text) - size))
+        end = start + size
+    parts = ["…" if start > 0 else ""]
+    cursor = start
+    shown = 0
+    for s, e in spans:
+        if s < start or e > end:
+            continue
+        parts.append(escape(text[cursor:s]))
+        parts.append(f"<em>{escape(text[s:e])}</em>")
+        cursor = e
+        shown += 1
+    parts.append(escape(text[cursor:end]))
+    parts.append("…" if end < len(text) else "")
+    return "".join(parts), shown

@@ -1,0 +1,319 @@
+"""The search index's lifecycle: open once, check against the store, rebuild, update, refresh, close.
+
+Layout under the index folder:
+  CURRENT            name of the live build (replaced atomically)
+  build-<id>/        one complete Whoosh index + kepu-meta.json + dictionary.txt
+  .write.lock        serialises writers across processes (workers, `kepu import`)
+A rebuild writes a new build folder and only then points CURRENT at it, so a crash
+mid-write leaves the previous index in place; the store is the source of truth and the
+index is always rebuildable from it.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import shutil
+import threading
+import time
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine, func
+from sqlmodel import Session, col, select
+from whoosh import index as whoosh_index
+from whoosh.searching import Searcher
+from whoosh.writing import IndexWriter
+
+from app import models as m
+from app.parser.departments import load_directory
+from app.search.analysis import use_segmenter
+from app.search.dictionary import Segmenter
+from app.search.records import iter_records
+from app.search.schema import build_schema
+
+log = logging.getLogger(__name__)
+META = "kepu-meta.json"
+DICTIONARY = "dictionary.txt"
+
+
+@dataclass(frozen=True)
+class StoreState:
+    """What the index must agree with: the store's write generation, content and size."""
+
+    generation: int
+    fingerprint: str
+    records: int
+
+
+@dataclass(frozen=True)
+class IndexMeta:
+    """Written beside each build after its commit."""
+
+    generation: int
+    fingerprint: str
+    records: int
+    dictionary: str
+    built_at: float
+
+
+def read_store_state(engine: Engine) -> StoreState:
+    """The store's generation, a fingerprint of its documents, and how many records it indexes to."""
+    with Session(engine) as session:
+        state = session.get(m.StoreState, 1)
+        hashes = session.exec(select(m.Document.id, m.Document.content_hash).order_by(col(m.Document.id))).all()
+        count = sum(
+            int(session.exec(select(func.count()).select_from(model)).one()) for model in (m.Task, m.KeyPoint, m.Activity)
+        )
+    digest = hashlib.sha256(json.dumps([list(h) for h in hashes]).encode()).hexdigest()[:16]
+    return StoreState(state.generation if state else 0, digest, count)
+
+
+def store_terms(engine: Engine) -> list[str]:
+    """Names from the store for the jieba dictionary: activities and every unit spelling."""
+    directory = load_directory()
+    with Session(engine) as session:
+        activities = session.exec(select(m.Activity.name)).all()
+        units = session.exec(select(m.Department.name)).all()
+    return [*activities, *units, *directory.all_spellings()]
+
+
+class SearchIndex:
+    """One per process: owns the segmenter, the live build and a reusable searcher."""
+
+    def __init__(self, root: Path, *, cache_dir: Path | None = None) -> None:
+        self.root = root
+        self.cache_dir = cache_dir or root.parent / "cache"
+        self.segmenter: Segmenter | None = None
+        self._build: str | None = None
+        self._searcher: Searcher | None = None
+        self._lock = threading.RLock()
+        self.generation = -1  # bumps whenever the searcher changes; keys the result cache
+        self._last_sync = 0.0
+
+    # --- lifecycle -------------------------------------------------------------
+
+    def open(self, engine: Engine) -> SearchIndex:
+        """Load jieba and the dictionary, then make sure the index matches the store."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.segmenter = Segmenter(self.cache_dir, store_terms(engine)).load()
+        use_segmenter(self.segmenter)
+        self.sync(engine, force=True)
+        return self
+
+    def close(self) -> None:
+        """Close the searcher."""
+        with self._lock:
+            if self._searcher is not None:
+                self._searcher.close()
+                self._searcher = None
+
+    def sync(self, engine: Engine, *, force: bool = False, every: float = 0.0) -> bool:
+        """Rebuild when the live build is missing, stale or unreadable; True if it rebuilt."""
+        now = time.monotonic()
+        if not force and now - self._last_sync < every:
+            return False
+        self._last_sync = now
+        state = read_store_state(engine)
+        if self._matches(state):
+            self._refresh()
+            return False
+        with self.write_lock():
+            if self._matches(read_store_state(engine)):  # another process rebuilt while we waited
+                self._refresh()
+                return False
+            self._rebuild_locked(engine)
+        return True
+
+    def rebuild(self, engine: Engine) -> int:
+        """Rebuild from the store unconditionally; returns the number of records."""
+        with self.write_lock():
+            return self._rebuild_locked(engine)
+
+    def update_documents(self, engine: Engine, document_ids: Iterable[int], removed: Iterable[int] = ()) -> None:
+        """Re-index the given documents (after an import); rebuild instead when the dictionary grew."""
+        assert self.segmenter is not None
+        with self.write_lock():
+            terms = store_terms(engine)
+            segmenter = self.segmenter
+            if set(Segmenter(self.cache_dir, terms).terms) - set(segmenter.terms):
+                self._rebuild_locked(engine)
+                return
+            build = self._current_build()
+            if build is None:
+                self._rebuild_locked(engine)
+                return
+            ix = whoosh_index.open_dir(str(self.root / build), schema=build_schema())
+            writer = ix.writer(limitmb=128)
+            try:
+                for document_id in {*document_ids, *removed}:
+                    writer.delete_by_term("document", str(document_id))
+                with Session(engine) as session:
+                    for record in iter_records(session, list(document_ids)):
+                        writer.update_document(**record)
+                writer.commit()
+                indexed = int(ix.doc_count())
+            except BaseException:
+                writer.cancel()
+                raise
+            finally:
+                ix.close()
+            state = read_store_state(engine)
+            if indexed != state.records:  # records shared between editions moved: start clean
+                self._rebuild_locked(engine)
+                return
+            self._write_meta(self.root / build, state, ix_records=indexed)
+        self._refresh()
+
+    # --- reading ---------------------------------------------------------------
+
+    def searcher(self) -> Searcher:
+        """The reusable searcher, refreshed if the index changed since it was opened."""
+        self._refresh()
+        if self._searcher is None:
+            raise RuntimeError("the search index is not open")
+        return self._searcher
+
+    @contextmanager
+    def reading(self) -> Iterator[Searcher]:
+        """The searcher under the index lock, so a refresh cannot close it mid-search."""
+        with self._lock:
+            yield self.searcher()
+
+    def record_count(self) -> int:
+        """Records in the live index."""
+        with self.reading() as searcher:
+            return int(searcher.doc_count())
+
+    def meta(self) -> IndexMeta | None:
+        """The live build's metadata."""
+        build = self._current_build()
+        return self._read_meta(self.root / build) if build else None
+
+    # --- internals -------------------------------------------------------------
+
+    @contextmanager
+    def write_lock(self) -> Iterator[None]:
+        """One writer at a time across processes (Whoosh itself raises LockError otherwise)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / ".write.lock", "a+") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _rebuild_locked(self, engine: Engine) -> int:
+        assert self.segmenter is not None
+        state = read_store_state(engine)
+        self.segmenter = Segmenter(self.cache_dir, store_terms(engine)).load()
+        use_segmenter(self.segmenter)
+        build = f"build-{int(time.time())}-{uuid.uuid4().hex[:8]}"
+        path = self.root / build
+        path.mkdir(parents=True)
+        started = time.perf_counter()
+        ix = whoosh_index.create_in(str(path), build_schema())
+        writer: IndexWriter = ix.writer(limitmb=256, procs=1, multisegment=False)
+        count = 0
+        try:
+            with Session(engine) as session:
+                for record in iter_records(session):
+                    writer.add_document(**record)
+                    count += 1
+            writer.commit(optimize=True)
+        except BaseException:
+            writer.cancel()
+            ix.close()
+            shutil.rmtree(path, ignore_errors=True)
+            raise
+        ix.close()
+        self._write_meta(path, state, ix_records=count)
+        (path / DICTIONARY).write_text("\n".join(self.segmenter.terms), "utf-8")
+        self._point_current_at(build)
+        log.info("index rebuilt: %d records in %.2fs", count, time.perf_counter() - started)
+        self._refresh()
+        self._remove_old_builds(keep=build)
+        return count
+
+    def _write_meta(self, path: Path, state: StoreState, *, ix_records: int | None) -> None:
+        assert self.segmenter is not None
+        records = ix_records if ix_records is not None else state.records
+        meta = IndexMeta(state.generation, state.fingerprint, records, self.segmenter.fingerprint, time.time())
+        tmp = path / f".{META}.tmp"
+        tmp.write_text(json.dumps(asdict(meta)), "utf-8")
+        os.replace(tmp, path / META)
+
+    def _read_meta(self, path: Path) -> IndexMeta | None:
+        try:
+            return IndexMeta(**json.loads((path / META).read_text("utf-8")))
+        except (OSError, ValueError, TypeError):
+            return None
+
+    def _point_current_at(self, build: str) -> None:
+        tmp = self.root / f".CURRENT.{uuid.uuid4().hex}"
+        tmp.write_text(build, "utf-8")
+        os.replace(tmp, self.root / "CURRENT")
+
+    def _current_build(self) -> str | None:
+        try:
+            name = (self.root / "CURRENT").read_text("utf-8").strip()
+        except OSError:
+            return None
+        return name if name and (self.root / name).is_dir() else None
+
+    def _matches(self, state: StoreState) -> bool:
+        build = self._current_build()
+        if build is None:
+            return False
+        meta = self._read_meta(self.root / build)
+        if meta is None or (meta.generation, meta.fingerprint, meta.records) != (state.generation, state.fingerprint, state.records):
+            return False
+        try:
+            ix = whoosh_index.open_dir(str(self.root / build), schema=build_schema())
+            try:
+                return int(ix.doc_count()) == state.records
+            finally:
+                ix.close()
+        except Exception as exc:  # a half-written or damaged build: rebuild it
+            log.warning("index build %s unreadable (%s); rebuilding", build, exc)
+            return False
+
+    def _refresh(self) -> None:
+        with self._lock:
+            build = self._current_build()
+            if build is None:
+                return
+            if build != self._build or self._searcher is None:
+                self._adopt_dictionary(self.root / build)
+                ix = whoosh_index.open_dir(str(self.root / build), schema=build_schema())
+                old, self._searcher, self._build = self._searcher, ix.searcher(), build
+                self.generation += 1
+                if old is not None:
+                    old.close()
+            elif not self._searcher.up_to_date():
+                self._searcher = self._searcher.refresh()
+                self.generation += 1
+
+    def _adopt_dictionary(self, path: Path) -> None:
+        # Another process may have built this index with more names in its dictionary;
+        # queries must be cut with the same words the index was.
+        try:
+            terms = (path / DICTIONARY).read_text("utf-8").split("\n")
+        except OSError:
+            return
+        if self.segmenter is None or set(terms) - set(self.segmenter.terms):
+            self.segmenter = Segmenter(self.cache_dir, terms).load()
+            use_segmenter(self.segmenter)
+
+    def _remove_old_builds(self, keep: str) -> None:
+        # Open searchers in other processes keep their files alive after unlinking (POSIX).
+        for path in self.root.glob("build-*"):
+            if path.name != keep:
+                shutil.rmtree(path, ignore_errors=True)
+

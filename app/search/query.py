@@ -1,0 +1,205 @@
+"""The query language and its translation into Whoosh queries.
+
+Space means AND, `OR` between two terms means either, "quoted text" is a phrase and
+-term excludes. Each term matches its jieba words (title, body), its CJK bigrams (the
+sub-word path, weaker), the unit it names (any alias) and its synonyms (weaker still).
+"""
+
+from __future__ import annotations
+
+import tomllib
+import unicodedata
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+
+from whoosh import query as wq
+
+from app.errors import InvalidQuery
+from app.parser.departments import DepartmentDirectory
+from app.search.analysis import bigrams, words
+from app.search.text import fold
+
+SYNONYM_BOOST = 0.5
+DEPARTMENT_BOOST = 2.0
+_QUOTES = {'"': '"', "“": "”", "「": "」"}
+
+
+@dataclass
+class Term:
+    """One term of the query as the user wrote it."""
+
+    text: str
+    phrase: bool = False
+    negated: bool = False
+
+
+@dataclass
+class ParsedQuery:
+    """Clauses that must all match; the terms inside a clause are alternatives (OR)."""
+
+    text: str
+    clauses: list[list[Term]] = field(default_factory=list)
+
+
+@cache
+def synonyms() -> dict[str, tuple[str, ...]]:
+    """Word → the other words of its synonym group (shipped data)."""
+    raw = resources.files("app.data").joinpath("synonyms.toml").read_text("utf-8")
+    table: dict[str, tuple[str, ...]] = {}
+    for group in tomllib.loads(raw)["group"]:
+        for word in group["words"]:
+            table[fold(word)] = tuple(fold(w) for w in group["words"] if w != word)
+    return table
+
+
+def parse_query(text: str, *, max_chars: int) -> ParsedQuery:
+    """Split the query into clauses, or raise InvalidQuery saying what is wrong and where."""
+    if len(text) > max_chars:
+        raise InvalidQuery(f"the query is {len(text):,} characters long; the limit is {max_chars}", limit=max_chars)
+    bad = next((i for i, ch in enumerate(text) if unicodedata.category(ch) in ("Cc", "Cf") and ch not in "\t "), None)
+    if bad is not None:
+        raise InvalidQuery(f"the query has a control character (U+{ord(text[bad]):04X}) at position {bad}", position=bad)
+    terms: list[Term | str] = []  # str "OR" marks an operator
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch.isspace():
+            i += 1
+            continue
+        negated = ch == "-"
+        start = i + 1 if negated else i
+        if start < n and text[start] in _QUOTES:
+            close = text.find(_QUOTES[text[start]], start + 1)
+            if close == -1:
+                raise InvalidQuery(f"the quote at position {start} is never closed", position=start)
+            phrase = text[start + 1 : close].strip()
+            if not phrase:
+                raise InvalidQuery(f"the quotes at position {start} enclose nothing", position=start)
+            terms.append(Term(phrase, phrase=True, negated=negated))
+            i = close + 1
+            continue
+        end = start
+        while end < n and not text[end].isspace() and text[end] not in _QUOTES:
+            end += 1
+        word = text[start:end]
+        if not word:
+            raise InvalidQuery(f"'-' at position {i} must be followed by a term to exclude", position=i)
+        if word == "OR" and not negated:
+            terms.append("OR")
+        else:
+            terms.append(Term(word, negated=negated))
+        i = end
+    return ParsedQuery(text, _group(terms))
+
+
+def _group(terms: list[Term | str]) -> list[list[Term]]:
+    if not terms:
+        raise InvalidQuery("the query is empty; type at least one word")
+    clauses: list[list[Term]] = []
+    pending_or = False
+    for position, term in enumerate(terms):
+        if term == "OR":
+            if not clauses or pending_or or position == len(terms) - 1:
+                raise InvalidQuery("OR needs a term on each side, as in 科普日 OR 科技周")
+            pending_or = True
+            continue
+        assert isinstance(term, Term)
+        if pending_or:
+            if term.negated or clauses[-1][0].negated:
+                raise InvalidQuery("an excluded term (-word) cannot be one side of OR")
+            clauses[-1].append(term)
+            pending_or = False
+        else:
+            clauses.append([term])
+    if all(clause[0].negated for clause in clauses):
+        raise InvalidQuery("the query only excludes; add a word to search for")
+    return clauses
+
+
+@dataclass
+class TermAnalysis:
+    """How one term was segmented and expanded (shown to users as query.tokens)."""
+
+    term: str
+    words: list[str]
+    grams: list[str]
+    department: str | None
+    synonyms: list[str]
+    phrase: bool
+    excluded: bool
+
+
+def analyse_term(term: Term, directory: DepartmentDirectory) -> TermAnalysis:
+    """Segment a term and find its expansions."""
+    folded = fold(term.text)
+    found = [w for w, _, _ in words(term.text)]
+    grams = [g for g, _, _ in bigrams(term.text)]
+    if not found and not grams:
+        raise InvalidQuery(f"{term.text!r} has nothing searchable in it (only punctuation or symbols)")
+    department = directory.resolve(term.text)
+    return TermAnalysis(term.text, found, grams, department, list(synonyms().get(folded, ())), term.phrase, term.negated)
+
+
+def _words_query(tokens: list[str], phrase: bool) -> wq.Query:
+    per_field = []
+    for fieldname in ("title", "body"):
+        if len(tokens) == 1:
+            per_field.append(wq.Term(fieldname, tokens[0]))
+        elif phrase:
+            per_field.append(wq.Phrase(fieldname, tokens))
+        else:
+            per_field.append(wq.And([wq.Term(fieldname, t) for t in tokens]))
+    return wq.Or(per_field)
+
+
+def _grams_query(grams: list[str]) -> wq.Query:
+    if len(grams) > 1:
+        return wq.Phrase("grams", grams)
+    # One character ("3", "科"): the index holds bigrams, so match those it begins.
+    return wq.Or([wq.Term("grams", grams[0]), wq.Prefix("grams", grams[0])])
+
+
+def _text_query(text: str, phrase: bool, boost: float = 1.0) -> wq.Query | None:
+    tokens = [w for w, _, _ in words(text)]
+    grams = [g for g, _, _ in bigrams(text)]
+    parts: list[wq.Query] = []
+    if tokens:
+        parts.append(_words_query(tokens, phrase))
+    if grams:
+        parts.append(_grams_query(grams))
+    if not parts:
+        return None
+    return wq.Or(parts, boost=boost)
+
+
+def term_query(analysis: TermAnalysis) -> wq.Query:
+    """The Whoosh query for one analysed term."""
+    parts: list[wq.Query] = []
+    literal = _text_query(analysis.term, analysis.phrase)
+    if literal is not None:
+        parts.append(literal)
+    if analysis.department:
+        parts.append(wq.Term("department", analysis.department, boost=DEPARTMENT_BOOST))
+    for synonym in [] if analysis.excluded else analysis.synonyms:
+        expanded = _text_query(synonym, phrase=False, boost=SYNONYM_BOOST)
+        if expanded is not None:
+            parts.append(expanded)
+    return parts[0] if len(parts) == 1 else wq.Or(parts)
+
+
+def build_query(parsed: ParsedQuery, directory: DepartmentDirectory) -> tuple[wq.Query, list[TermAnalysis]]:
+    """The Whoosh query for a parsed query, and the analysis of every term."""
+    required: list[wq.Query] = []
+    excluded: list[wq.Query] = []
+    analyses: list[TermAnalysis] = []
+    for clause in parsed.clauses:
+        clause_analyses = [analyse_term(t, directory) for t in clause]
+        analyses.extend(clause_analyses)
+        queries = [term_query(a) for a in clause_analyses]
+        combined = queries[0] if len(queries) == 1 else wq.Or(queries)
+        (excluded if clause[0].negated else required).append(combined)
+    query: wq.Query = required[0] if len(required) == 1 else wq.And(required)
+    if excluded:
+        query = wq.AndNot(query, wq.Or(excluded))
+    return query, analyses

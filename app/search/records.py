@@ -1,0 +1,152 @@
+"""Index records read from the store: key points, tasks and activities, in bulk queries."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from app import models as m
+
+KIND_LABELS = {"task": "台账任务", "key_point": "工作要点", "activity": "活动"}
+Record = dict[str, Any]
+
+
+def _first_sentence(text: str) -> tuple[str, str]:
+    head, sep, rest = text.partition("。")
+    return (head, rest.strip()) if sep else (text, "")
+
+
+def iter_records(session: Session, document_ids: Iterable[int] | None = None) -> Iterator[Record]:
+    """Every searchable record of the given documents (all documents when None)."""
+    docs = session.exec(select(m.Document)).all()
+    if document_ids is not None:
+        wanted = set(document_ids)
+        docs = [d for d in docs if d.id in wanted]
+    if not docs:
+        return
+    years = {d.id: d.year for d in docs}
+    ids = list(years)
+    sections = {s.id: s.label for s in session.exec(select(m.Section).where(col(m.Section.document_id).in_(ids)))}
+    key_points = session.exec(select(m.KeyPoint).where(col(m.KeyPoint.document_id).in_(ids))).all()
+    kp_section = {kp.id: sections[kp.section_id] for kp in key_points}
+
+    paragraphs: dict[int, list[str]] = defaultdict(list)
+    for kp_id, text in session.exec(
+        select(m.SubParagraph.key_point_id, m.SubParagraph.text)
+        .join(m.KeyPoint)
+        .where(col(m.KeyPoint.document_id).in_(ids))
+        .order_by(col(m.SubParagraph.position))
+    ):
+        paragraphs[kp_id].append(text)
+    kp_groups = _pairs(session.exec(select(m.KeyPointTargetGroup.key_point_id, m.KeyPointTargetGroup.name).join(m.KeyPoint).where(col(m.KeyPoint.document_id).in_(ids))))
+    kp_units = _pairs(
+        session.exec(
+            select(m.KeyPointDepartment.key_point_id, m.Department.name, m.Department.full_name, m.KeyPointDepartment.role)
+            .join(m.Department)
+            .join(m.KeyPoint)
+            .where(col(m.KeyPoint.document_id).in_(ids))
+            .order_by(col(m.KeyPointDepartment.position))
+        ),
+        whole=True,
+    )
+    task_units = _pairs(
+        session.exec(
+            select(m.TaskDepartment.task_id, m.Department.name, m.Department.full_name, m.TaskDepartment.role)
+            .join(m.Department)
+            .join(m.Task)
+            .where(col(m.Task.document_id).in_(ids))
+            .order_by(col(m.TaskDepartment.position))
+        ),
+        whole=True,
+    )
+    task_groups = _pairs(session.exec(select(m.TaskTargetGroup.task_id, m.TaskTargetGroup.name).join(m.Task).where(col(m.Task.document_id).in_(ids))))
+    task_points = _pairs(
+        session.exec(
+            select(m.TraceLink.task_id, m.TraceLink.key_point_id).join(m.Task).where(col(m.Task.document_id).in_(ids)).order_by(col(m.TraceLink.rank))
+        )
+    )
+
+    for kp in key_points:
+        body = "\n".join([kp.body, *paragraphs[kp.id]])  # type: ignore[index]
+        yield _record(
+            "key_point", kp.id, kp.document_id, years[kp.document_id], kp.number, kp.title, body,  # type: ignore[arg-type]
+            kp_units[kp.id], [kp_section[kp.id]], kp_groups[kp.id],  # type: ignore[index]
+        )
+    tasks = session.exec(select(m.Task).where(col(m.Task.document_id).in_(ids))).all()
+    for task in tasks:
+        title, body = _first_sentence(task.body)
+        section = [kp_section[k] for k in task_points[task.id][:1]]  # type: ignore[index]
+        yield _record(
+            "task", task.id, task.document_id, years[task.document_id], task.number, title, body,  # type: ignore[arg-type]
+            task_units[task.id], section, task_groups[task.id],  # type: ignore[index]
+        )
+    yield from _activity_records(session, ids, years, kp_section)
+
+
+def _activity_records(session: Session, ids: list[int], years: dict[int | None, int], kp_section: dict[int | None, str]) -> Iterator[Record]:
+    mentions: dict[int, dict[str, set[Any]]] = defaultdict(lambda: {"tasks": set(), "kps": set(), "docs": set()})
+    for activity_id, task_id, document_id in session.exec(
+        select(m.TaskActivity.activity_id, m.TaskActivity.task_id, m.Task.document_id).join(m.Task).where(col(m.Task.document_id).in_(ids))
+    ):
+        mentions[activity_id]["tasks"].add(task_id)
+        mentions[activity_id]["docs"].add(document_id)
+    for activity_id, kp_id, document_id in session.exec(
+        select(m.KeyPointActivity.activity_id, m.KeyPointActivity.key_point_id, m.KeyPoint.document_id)
+        .join(m.KeyPoint)
+        .where(col(m.KeyPoint.document_id).in_(ids))
+    ):
+        mentions[activity_id]["kps"].add(kp_id)
+        mentions[activity_id]["docs"].add(document_id)
+    activities = session.exec(select(m.Activity).where(col(m.Activity.id).in_(list(mentions)))).all()
+    for activity in activities:
+        seen = mentions[activity.id]  # type: ignore[index]
+        # An activity shared by several editions is indexed once, under its earliest document.
+        document_id = min(seen["docs"])
+        yield _record(
+            "activity", activity.id, document_id, years[document_id], 0, activity.name, activity.series,  # type: ignore[arg-type]
+            # No units: an activity is found by its name, not by who runs the tasks naming it.
+            [], sorted({kp_section[k] for k in seen["kps"]}), [],
+            extra={"activity_kind": activity.kind},
+        )
+
+
+def _record(
+    kind: str,
+    ref: int,
+    document_id: int,
+    year: int,
+    number: int,
+    title: str,
+    body: str,
+    units: list[Any],
+    sections: list[str],
+    groups: list[str],
+    extra: dict[str, Any] | None = None,
+) -> Record:
+    return {
+        "uid": f"{kind}:{ref}",
+        "kind": kind,
+        "ref": ref,
+        "document": str(document_id),
+        "year": year,
+        "number": number,
+        "doc_order": document_id,
+        "title": title,
+        "body": body,
+        "grams": f"{title}\n{body}",
+        "department": ",".join(u[0] for u in units),
+        "lead": ",".join(u[0] for u in units if u[2] == "lead"),
+        "section": ",".join(sections),
+        "target_group": ",".join(groups),
+        "extra": {"departments": [list(u) for u in units], **(extra or {})},
+    }
+
+
+def _pairs(rows: Iterable[Any], *, whole: bool = False) -> dict[Any, list[Any]]:
+    grouped: dict[Any, list[Any]] = defaultdict(list)
+    for row in rows:
+        grouped[row[0]].append(tuple(row[1:]) if whole else row[1])
+    return grouped

@@ -1,0 +1,34 @@
+"""The Whoosh schema: what a searchable record holds and how each field is weighted."""
+
+from __future__ import annotations
+
+from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+
+from app.search.analysis import BigramTokenizer, JiebaTokenizer
+
+# BM25F field weights: a key point's title says most, then body text, then the sub-word path.
+TITLE_BOOST = 3.0
+BODY_BOOST = 1.0
+GRAMS_BOOST = 0.5
+DEPARTMENT_BOOST = 0.8
+
+
+def build_schema() -> Schema:
+    """A fresh schema instance with our analyzers."""
+    return Schema(
+        uid=ID(unique=True, stored=True),
+        kind=ID(stored=True),
+        ref=NUMERIC(stored=True),
+        document=ID(stored=True),
+        year=NUMERIC(stored=True),
+        number=NUMERIC(stored=True, sortable=True),
+        doc_order=NUMERIC(sortable=True),
+        title=TEXT(analyzer=JiebaTokenizer(), stored=True, phrase=True, field_boost=TITLE_BOOST),
+        body=TEXT(analyzer=JiebaTokenizer(), stored=True, phrase=True, field_boost=BODY_BOOST),
+        grams=TEXT(analyzer=BigramTokenizer(), phrase=True, field_boost=GRAMS_BOOST),
+        department=KEYWORD(stored=True, commas=True, scorable=True, field_boost=DEPARTMENT_BOOST),
+        lead=KEYWORD(stored=True, commas=True),
+        section=KEYWORD(stored=True, commas=True),
+        target_group=KEYWORD(stored=True, commas=True),
+        extra=STORED(),
+    )
