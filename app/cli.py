@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy import Engine
 from sqlmodel import Session
 
 from app.config import get_settings
 from app.db import make_engine
 from app.errors import AppError
 from app.migrate import upgrade
+from app.search.index import SearchIndex
 from app.server import HTTP_PROTOCOL
 from app.services import notices, stats
 
@@ -36,10 +39,11 @@ def import_(
     settings = get_settings()
     upgrade(settings.resolved_database_url)
     engine = make_engine(settings.resolved_database_url)
+    index = _open_index(engine)
     failed = False
     for path in paths:
         try:
-            result = notices.import_file(engine, path, replace=replace, max_bytes=settings.max_notice_bytes)
+            result = notices.import_file(engine, path, replace=replace, max_bytes=settings.max_notice_bytes, index=index)
         except AppError as exc:
             typer.echo(f"error: {exc.detail}", err=True)
             failed = True
@@ -48,9 +52,29 @@ def import_(
             f"{result.status}: document {result.document_id} {result.title} "
             f"({result.key_points} key points, {result.tasks} tasks)"
         )
+    index.close()
     engine.dispose()
     if failed:
         raise typer.Exit(1)
+
+
+@cli.command()
+def reindex() -> None:
+    """Rebuild the search index from the store (the store is the source of truth)."""
+    settings = get_settings()
+    upgrade(settings.resolved_database_url)
+    engine = make_engine(settings.resolved_database_url)
+    index = _open_index(engine)
+    started = time.perf_counter()
+    count = index.rebuild(engine)
+    typer.echo(f"reindexed {count} records in {time.perf_counter() - started:.2f}s")
+    index.close()
+    engine.dispose()
+
+
+def _open_index(engine: Engine) -> SearchIndex:
+    settings = get_settings()
+    return SearchIndex(settings.resolved_index_dir, cache_dir=settings.data_dir / "cache").open(engine)
 
 
 @cli.command()

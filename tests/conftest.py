@@ -114,8 +114,15 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(KEPU_DATA_DIR=tmp_path / "data")  # type: ignore[call-arg]
 
 
-@pytest.fixture
-def client(seeded_engine: Engine, settings: Settings) -> Iterator[TestClient]:
-    """An HTTP client for an app over the seeded store."""
-    with TestClient(create_app(settings, engine=seeded_engine), raise_server_exceptions=False) as test_client:
+@pytest.fixture(scope="session")
+def seeded_client(seeded_engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    """One app (and search index) over the seeded store per backend, for read-only tests."""
+    app_settings = Settings(KEPU_DATA_DIR=tmp_path_factory.mktemp("app-data"))  # type: ignore[call-arg]
+    with TestClient(create_app(app_settings, engine=seeded_engine), raise_server_exceptions=False) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def client(seeded_client: TestClient) -> TestClient:
+    """An HTTP client for the app over the seeded store."""
+    return seeded_client

@@ -102,7 +102,7 @@ class SearchIndex:
     def open(self, engine: Engine) -> SearchIndex:
         """Load jieba and the dictionary, then make sure the index matches the store."""
         self.root.mkdir(parents=True, exist_ok=True)
-        self.segmenter = Segmenter(self.cache_dir, store_terms(engine)).load()
+        self.segmenter = Segmenter.shared(self.cache_dir, store_terms(engine))
         use_segmenter(self.segmenter)
         self.sync(engine, force=True)
         return self
@@ -212,7 +212,7 @@ class SearchIndex:
     def _rebuild_locked(self, engine: Engine) -> int:
         assert self.segmenter is not None
         state = read_store_state(engine)
-        self.segmenter = Segmenter(self.cache_dir, store_terms(engine)).load()
+        self.segmenter = Segmenter.shared(self.cache_dir, store_terms(engine))
         use_segmenter(self.segmenter)
         build = f"build-{int(time.time())}-{uuid.uuid4().hex[:8]}"
         path = self.root / build
@@ -308,7 +308,7 @@ class SearchIndex:
         except OSError:
             return
         if self.segmenter is None or set(terms) - set(self.segmenter.terms):
-            self.segmenter = Segmenter(self.cache_dir, terms).load()
+            self.segmenter = Segmenter.shared(self.cache_dir, terms)
             use_segmenter(self.segmenter)
 
     def _remove_old_builds(self, keep: str) -> None:

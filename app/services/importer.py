@@ -24,6 +24,7 @@ class ImportResult:
     title: str
     tasks: int
     key_points: int
+    replaced_id: int | None = None
 
 
 def import_notice(
@@ -55,7 +56,12 @@ def import_notice(
     document_id = _insert(session, notice, source_name, directory)
     bump_generation(session)
     return ImportResult(
-        document_id, "replaced" if older else "created", notice.title, len(notice.tasks), len(notice.key_points)
+        document_id,
+        "replaced" if older else "created",
+        notice.title,
+        len(notice.tasks),
+        len(notice.key_points),
+        older.id if older else None,
     )
 
 

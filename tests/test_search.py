@@ -1,0 +1,193 @@
+"""Search and suggestions over the seed: what a person typing Chinese expects to find."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.search.highlight import snippet
+
+
+def _search(client: TestClient, q: str, **params: Any) -> dict[str, Any]:
+    response = client.get("/api/v1/search", params={"q": q, "limit": 50, **params})
+    assert response.status_code == 200, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+def _numbers(body: dict[str, Any], kind: str = "task") -> set[int]:
+    return {item["number"] for item in body["items"] if item["kind"] == kind}
+
+
+class TestFinding:
+    def test_scifi_finds_tasks_6_64_and_key_point_8_highlighted(self, client: TestClient) -> None:
+        body = _search(client, "科幻")
+        assert _numbers(body) == {6, 64}
+        assert 8 in _numbers(body, "key_point")
+        for item in body["items"]:
+            assert "<em>科幻</em>" in item["snippet"]
+
+    def test_phrase_finds_science_day_task(self, client: TestClient) -> None:
+        body = _search(client, '"全国科普日"')
+        assert 64 in _numbers(body)
+        assert body["query"]["tokens"][0]["phrase"] is True
+
+    def test_department_abbreviation_and_keyword(self, client: TestClient) -> None:
+        body = _search(client, "科协 科幻")
+        assert _numbers(body) == {6, 64}
+        for item in body["items"]:
+            assert "中国科协" in [d["name"] for d in item["departments"]]
+        assert body["query"]["tokens"][0]["department"] == "中国科协"
+
+    def test_full_name_finds_what_the_abbreviation_finds(self, client: TestClient) -> None:
+        assert _numbers(_search(client, "中国科学技术协会 科幻")) == _numbers(_search(client, "科协 科幻"))
+        assert _numbers(_search(client, "中国科学院")) == _numbers(_search(client, "中科院"))
+
+    def test_quoted_department_name(self, client: TestClient) -> None:
+        assert 38 in _numbers(_search(client, '"市场监管总局"'))
+
+    def test_traditional_characters(self, client: TestClient) -> None:
+        body = _search(client, "科幻電影")
+        assert 6 in _numbers(body)
+        assert "<em>科幻电影</em>" in body["items"][0]["snippet"]
+
+    @pytest.mark.parametrize(("q", "task"), [("科普日", 64), ("气象", 46), ("挑战杯", 51), ("数字鸿沟", 61)])
+    def test_words_inside_longer_words(self, client: TestClient, q: str, task: int) -> None:
+        assert task in _numbers(_search(client, q))
+
+    @pytest.mark.parametrize(("q", "task"), [("第37届", 58), ("2023", 20), ("47", 26)])
+    def test_numbers_and_ordinals(self, client: TestClient, q: str, task: int) -> None:
+        assert task in _numbers(_search(client, q))
+
+    def test_a_lone_digit_is_a_query(self, client: TestClient) -> None:
+        body = _search(client, "3")
+        assert body["total"] > 0 and body["query"]["tokens"][0]["words"] == ["3"]
+
+    def test_synonyms_widen_with_lower_weight(self, client: TestClient) -> None:
+        body = _search(client, "老年人")
+        assert 61 in _numbers(body)  # says 银龄, not 老年人
+        scores = {i["number"]: i["score"] for i in body["items"] if i["kind"] == "task"}
+        assert scores[35] > scores[61]  # 35 names 养老 and 老年; 61 only matches through a synonym
+
+    def test_or_is_the_union(self, client: TestClient) -> None:
+        either = _numbers(_search(client, "科幻 OR 气象"))
+        assert either == _numbers(_search(client, "科幻")) | _numbers(_search(client, "气象"))
+
+    def test_exclusion(self, client: TestClient) -> None:
+        assert _numbers(_search(client, "科幻 -电影")) == {64}
+
+
+class TestFilters:
+    def test_kind(self, client: TestClient) -> None:
+        body = _search(client, "科普", kind="key_point")
+        assert body["items"] and {i["kind"] for i in body["items"]} == {"key_point"}
+
+    def test_department_any_spelling(self, client: TestClient) -> None:
+        body = _search(client, "科普", department="中国科学技术协会", kind="task")
+        assert body["items"] and all("中国科协" in [d["name"] for d in i["departments"]] for i in body["items"])
+
+    def test_section_label_or_ordinal(self, client: TestClient) -> None:
+        by_label = _search(client, "科普", section="三", kind="key_point")
+        assert _numbers(by_label, "key_point") <= {5, 6, 7, 8} and by_label["total"] > 0
+        assert _numbers(_search(client, "科普", section="3", kind="key_point"), "key_point") == _numbers(by_label, "key_point")
+
+    def test_target_group(self, client: TestClient) -> None:
+        assert 61 in _numbers(_search(client, "科普", target_group="老年人"))
+        assert 6 not in _numbers(_search(client, "科幻", target_group="老年人"))
+
+    def test_facets_count_all_hits(self, client: TestClient) -> None:
+        body = _search(client, "科普", limit=5)
+        assert sum(body["facets"]["kind"].values()) == body["total"] > 5
+        assert body["facets"]["department"]["中国科协"] >= 1
+        narrowed = _search(client, "科普", department="中国科协", kind="task")
+        assert narrowed["total"] == body["facets"]["department"]["中国科协"]
+
+    def test_unknown_department_filter(self, client: TestClient) -> None:
+        response = client.get("/api/v1/search", params={"q": "科普", "department": "火星局"})
+        assert response.status_code == 422 and "火星局" in response.json()["detail"]
+
+
+class TestRankingAndPages:
+    def test_title_outranks_body(self, client: TestClient) -> None:
+        body = _search(client, "科学家精神", kind="key_point")
+        assert body["items"][0]["number"] == 4  # its title is 传承弘扬科学家精神
+
+    def test_pages_are_stable(self, client: TestClient) -> None:
+        whole = [(i["kind"], i["id"]) for i in _search(client, "科普", limit=40)["items"]]
+        paged = []
+        for offset in range(0, 40, 7):
+            paged += [(i["kind"], i["id"]) for i in _search(client, "科普", limit=7, offset=offset)["items"]]
+        assert paged[:40] == whole
+
+    def test_ties_broken_by_number(self, client: TestClient) -> None:
+        items = _search(client, "中科院", kind="task")["items"]
+        for a, b in zip(items, items[1:], strict=False):
+            assert (-a["score"], a["number"]) <= (-b["score"], b["number"])
+
+
+class TestBrokenQueries:
+    @pytest.mark.parametrize(
+        ("q", "says"),
+        [
+            ('"科普', "never closed"),
+            ("OR", "OR needs"),
+            ("科普 OR", "OR needs"),
+            ("-", "followed by a term"),
+            ("-科普", "only excludes"),
+            ("", "empty"),
+            ("   ", "empty"),
+            ("科普\x00日", "control character"),
+            ("，。！", "nothing searchable"),
+            ('""', "enclose nothing"),
+            ("科" * 5000, "limit"),
+        ],
+    )
+    def test_400_with_a_message(self, client: TestClient, q: str, says: str) -> None:
+        response = client.get("/api/v1/search", params={"q": q})
+        assert response.status_code == 400, response.text
+        body = response.json()
+        assert body["type"] == "/problems/invalid-query" and says in body["detail"]
+
+    def test_missing_q_is_422(self, client: TestClient) -> None:
+        assert client.get("/api/v1/search").status_code == 422
+
+    def test_bad_pagination(self, client: TestClient) -> None:
+        assert client.get("/api/v1/search", params={"q": "科普", "limit": 1000}).status_code == 422
+        assert client.get("/api/v1/search", params={"q": "科普", "offset": -5}).status_code == 422
+
+
+class TestSuggest:
+    def test_completions(self, client: TestClient) -> None:
+        body = client.get("/api/v1/suggest", params={"q": "科普"}).json()
+        assert body["query"] == "科普"
+        assert "科普中国" in body["suggestions"]
+        assert all(s != "科普" for s in body["suggestions"])
+        assert len(body["suggestions"]) == 10
+
+    def test_department_and_activity_names(self, client: TestClient) -> None:
+        assert "全国科普日" in client.get("/api/v1/suggest", params={"q": "全国科"}).json()["suggestions"]
+        assert "中国科协" in client.get("/api/v1/suggest", params={"q": "中国科", "limit": 50}).json()["suggestions"]
+
+    def test_opensearch_shape(self, client: TestClient) -> None:
+        response = client.get("/api/v1/suggest", params={"q": "科普", "format": "opensearch", "limit": 3})
+        assert response.headers["content-type"].startswith("application/x-suggestions+json")
+        query, suggestions = response.json()
+        assert query == "科普" and len(suggestions) == 3
+
+    @pytest.mark.parametrize("params", [{"q": ""}, {"q": "科" * 60}])
+    def test_bad_input(self, client: TestClient, params: dict[str, str]) -> None:
+        assert client.get("/api/v1/suggest", params=params).status_code == 400
+        assert client.get("/api/v1/suggest", params={"q": "科普", "limit": 0}).status_code == 422
+
+
+class TestSnippets:
+    def test_everything_but_matches_is_escaped(self) -> None:
+        html, count = snippet('<script>alert("科幻")</script> 科幻', ["科幻"])
+        assert html == '&lt;script&gt;alert(&quot;<em>科幻</em>&quot;)&lt;/script&gt; <em>科幻</em>'
+        assert count == 2
+
+    def test_long_text_is_cut_around_the_matches(self) -> None:
+        text = "甲" * 300 + "科幻" + "乙" * 300
+        html, count = snippet(text, ["科幻"])
+        assert count == 1 and html.startswith("…") and html.endswith("…") and len(html) < 140
