@@ -1,0 +1,106 @@
+"""The index is derived from the store: missing, stale, damaged or half-written, it is rebuilt."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from app.db import unit_of_work
+from app.parser import ParsedNotice, parse_notice
+from app.search import index as index_module
+from app.search.index import SearchIndex, read_store_state
+from app.services.importer import import_notice
+
+
+@pytest.fixture
+def store(engine: Engine, notice: ParsedNotice) -> Engine:
+    """A fresh store holding the seed."""
+    with unit_of_work(engine) as session:
+        import_notice(session, notice)
+    return engine
+
+
+@pytest.fixture
+def index(store: Engine, tmp_path: Path) -> Iterator[SearchIndex]:
+    """An index opened over the store."""
+    ix = SearchIndex(tmp_path / "index").open(store)
+    yield ix
+    ix.close()
+
+
+def _hits(ix: SearchIndex, gram: str) -> int:
+    """Records holding a two-character gram (the sub-word field sees every word)."""
+    from whoosh.query import Term
+
+    with ix.reading() as searcher:
+        return len(searcher.search(Term("grams", gram), limit=None))
+
+
+def test_open_builds_the_index_from_the_store(index: SearchIndex, store: Engine) -> None:
+    assert index.record_count() == read_store_state(store).records
+    assert index.meta() is not None and index.meta().generation == read_store_state(store).generation  # type: ignore[union-attr]
+
+
+def test_reopening_an_up_to_date_index_does_not_rebuild(index: SearchIndex, store: Engine, tmp_path: Path) -> None:
+    build = (tmp_path / "index" / "CURRENT").read_text()
+    again = SearchIndex(tmp_path / "index").open(store)
+    assert (tmp_path / "index" / "CURRENT").read_text() == build
+    again.close()
+
+
+def test_missing_pointer_rebuilds(index: SearchIndex, store: Engine, tmp_path: Path) -> None:
+    (tmp_path / "index" / "CURRENT").unlink()
+    assert index.sync(store, force=True) is True
+    assert index.record_count() == read_store_state(store).records
+
+
+def test_damaged_index_is_rebuilt(index: SearchIndex, store: Engine, tmp_path: Path) -> None:
+    build = tmp_path / "index" / (tmp_path / "index" / "CURRENT").read_text()
+    index.close()
+    for segment in build.glob("*.seg"):
+        segment.write_bytes(b"garbage")
+    for toc in build.glob("*.toc"):
+        toc.write_bytes(b"garbage")
+    fresh = SearchIndex(tmp_path / "index").open(store)
+    assert fresh.record_count() == read_store_state(store).records
+    assert _hits(fresh, "科幻") >= 2
+    fresh.close()
+
+
+def test_store_change_makes_the_index_stale(index: SearchIndex, store: Engine, seed_text: str) -> None:
+    other = parse_notice(seed_text.replace("2023年", "2024年"))
+    with unit_of_work(store) as session:
+        import_notice(session, other)
+    assert index.sync(store, force=True) is True  # as another replica would notice
+    assert index.record_count() == read_store_state(store).records
+
+
+def test_incremental_update_after_import(index: SearchIndex, store: Engine) -> None:
+    notice = parse_notice("2024年某省科学素质工作要点\n一、甲\n1.举办航天科普周。内容。\n附件\n1.举办航天科普周。(中国科协)\n")
+    with unit_of_work(store) as session:
+        result = import_notice(session, notice)
+    before = index.generation
+    index.update_documents(store, [result.document_id])
+    assert index.generation > before
+    assert index.record_count() == read_store_state(store).records
+    assert _hits(index, "航天") >= 1
+
+
+def test_crash_mid_rebuild_keeps_the_previous_index(
+    index: SearchIndex, store: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pointer = (tmp_path / "index" / "CURRENT").read_text()
+
+    def explode(*args: object, **kwargs: object) -> Iterator[dict[str, object]]:
+        yield {"uid": "x"}
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(index_module, "iter_records", explode)
+    with pytest.raises(RuntimeError, match="disk full"):
+        index.rebuild(store)
+    assert (tmp_path / "index" / "CURRENT").read_text() == pointer
+    assert sorted(p.name for p in (tmp_path / "index").glob("build-*")) == [pointer]
+    assert _hits(index, "科幻") >= 2
