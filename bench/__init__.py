@@ -1,0 +1,1 @@
+"""Benchmarks and quality evaluation: run by hand, never part of the test suite's timing."""
