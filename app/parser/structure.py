@@ -19,7 +19,7 @@ from app.parser.units import split_unit_list
 _CN_NUMERAL = "一二三四五六七八九十"
 _SECTION = re.compile(rf"^([{_CN_NUMERAL}]+)、\s*(.+)$")
 _SUBSECTION = re.compile(rf"^\(([{_CN_NUMERAL}]+)\)\s*(.+)$")
-_NUMBERED = re.compile(r"^(\d{1,3})\s*[.、]\s*(\S.*)$")
+_NUMBERED = re.compile(r"^(\d{1,4})\s*[.、]\s*(\S.*)$")
 _ATTACHMENT = re.compile(r"^附件\s*\d*\s*(?::\s*(.*))?$")
 _FOOTER = re.compile(r"^(来源|责任编辑|编辑|打印本页|关闭窗口)\s*[:]")
 _NOTICE_TITLE = re.compile(r"关于印发《(.+?)》的通知")

@@ -35,11 +35,13 @@ from app import models as m
 from app.parser.departments import load_directory
 from app.search.analysis import use_segmenter
 from app.search.dictionary import Segmenter
+from app.search.ranking import Ranker
 from app.search.records import iter_records
 from app.search.schema import build_schema
 
 log = logging.getLogger(__name__)
 META = "kepu-meta.json"
+FACET_FIELDS = ("kind", "department", "section")
 DICTIONARY = "dictionary.txt"
 
 
@@ -95,6 +97,8 @@ class SearchIndex:
         self._searcher: Searcher | None = None
         self._lock = threading.RLock()
         self.generation = -1  # bumps whenever the searcher changes; keys the result cache
+        self.facet_sets: dict[str, dict[str, frozenset[int]]] = {}
+        self.ranker: Ranker | None = None
         self._last_sync = 0.0
 
     # --- lifecycle -------------------------------------------------------------
@@ -293,12 +297,26 @@ class SearchIndex:
                 self._adopt_dictionary(self.root / build)
                 ix = whoosh_index.open_dir(str(self.root / build), schema=build_schema())
                 old, self._searcher, self._build = self._searcher, ix.searcher(), build
+                self._load_facet_columns()
                 self.generation += 1
                 if old is not None:
                     old.close()
             elif not self._searcher.up_to_date():
                 self._searcher = self._searcher.refresh()
+                self._load_facet_columns()
                 self.generation += 1
+
+    def _load_facet_columns(self) -> None:
+        # The documents of each facet value, read once per searcher: a query's facet counts
+        # are then intersections of its matching set with these.
+        assert self._searcher is not None
+        ranker = Ranker(self._searcher)
+        reader = self._searcher.reader()
+        facet_sets = {}
+        for name in FACET_FIELDS:
+            values = [v.decode("utf-8") if isinstance(v, bytes) else v for v in reader.lexicon(name)]
+            facet_sets[name] = {v: frozenset(ranker.term(name, v)) for v in values}
+        self.ranker, self.facet_sets = ranker, facet_sets
 
     def _adopt_dictionary(self, path: Path) -> None:
         # Another process may have built this index with more names in its dictionary;

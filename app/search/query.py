@@ -153,9 +153,11 @@ def _words_query(tokens: list[str], phrase: bool) -> wq.Query:
     return wq.Or(per_field)
 
 
-def _grams_query(grams: list[str]) -> wq.Query:
+def _grams_query(grams: list[str], phrase: bool) -> wq.Query:
     if len(grams) > 1:
-        return wq.Phrase("grams", grams)
+        # Unquoted, all bigrams anywhere is enough for the weaker sub-word path and far
+        # cheaper than a positional match; a quoted phrase keeps its adjacency.
+        return wq.Phrase("grams", grams) if phrase else wq.And([wq.Term("grams", g) for g in grams])
     # One character ("3", "科"): the index holds bigrams, so match those it begins.
     return wq.Or([wq.Term("grams", grams[0]), wq.Prefix("grams", grams[0])])
 
@@ -167,7 +169,7 @@ def _text_query(text: str, phrase: bool, boost: float = 1.0) -> wq.Query | None:
     if tokens:
         parts.append(_words_query(tokens, phrase))
     if grams:
-        parts.append(_grams_query(grams))
+        parts.append(_grams_query(grams, phrase))
     if not parts:
         return None
     return wq.Or(parts, boost=boost)

@@ -30,7 +30,11 @@ def iter_records(session: Session, document_ids: Iterable[int] | None = None) ->
     years = {d.id: d.year for d in docs}
     ids = list(years)
     sections = {s.id: s.label for s in session.exec(select(m.Section).where(col(m.Section.document_id).in_(ids)))}
-    key_points = session.exec(select(m.KeyPoint).where(col(m.KeyPoint.document_id).in_(ids))).all()
+    # Records are written in (document, key points before tasks, number) order: Whoosh breaks
+    # score ties by document number, so that order is the tie-break users see.
+    key_points = session.exec(
+        select(m.KeyPoint).where(col(m.KeyPoint.document_id).in_(ids)).order_by(col(m.KeyPoint.document_id), col(m.KeyPoint.number))
+    ).all()
     kp_section = {kp.id: sections[kp.section_id] for kp in key_points}
 
     paragraphs: dict[int, list[str]] = defaultdict(list)
@@ -69,20 +73,29 @@ def iter_records(session: Session, document_ids: Iterable[int] | None = None) ->
         )
     )
 
+    tasks = session.exec(
+        select(m.Task).where(col(m.Task.document_id).in_(ids)).order_by(col(m.Task.document_id), col(m.Task.number))
+    ).all()
+    points_by_doc: dict[int, list[m.KeyPoint]] = defaultdict(list)
     for kp in key_points:
-        body = "\n".join([kp.body, *paragraphs[kp.id]])  # type: ignore[index]
-        yield _record(
-            "key_point", kp.id, kp.document_id, years[kp.document_id], kp.number, kp.title, body,  # type: ignore[arg-type]
-            kp_units[kp.id], [kp_section[kp.id]], kp_groups[kp.id],  # type: ignore[index]
-        )
-    tasks = session.exec(select(m.Task).where(col(m.Task.document_id).in_(ids))).all()
+        points_by_doc[kp.document_id].append(kp)
+    tasks_by_doc: dict[int, list[m.Task]] = defaultdict(list)
     for task in tasks:
-        title, body = _first_sentence(task.body)
-        section = [kp_section[k] for k in task_points[task.id][:1]]  # type: ignore[index]
-        yield _record(
-            "task", task.id, task.document_id, years[task.document_id], task.number, title, body,  # type: ignore[arg-type]
-            task_units[task.id], section, task_groups[task.id],  # type: ignore[index]
-        )
+        tasks_by_doc[task.document_id].append(task)
+    for document_id in sorted(years):  # type: ignore[type-var]
+        for kp in points_by_doc[document_id]:  # type: ignore[index]
+            body = "\n".join([kp.body, *paragraphs[kp.id]])  # type: ignore[index]
+            yield _record(
+                "key_point", kp.id, kp.document_id, years[kp.document_id], kp.number, kp.title, body,  # type: ignore[arg-type]
+                kp_units[kp.id], [kp_section[kp.id]], kp_groups[kp.id],  # type: ignore[index]
+            )
+        for task in tasks_by_doc[document_id]:  # type: ignore[index]
+            title, body = _first_sentence(task.body)
+            section = [kp_section[k] for k in task_points[task.id][:1]]  # type: ignore[index]
+            yield _record(
+                "task", task.id, task.document_id, years[task.document_id], task.number, title, body,  # type: ignore[arg-type]
+                task_units[task.id], section, task_groups[task.id],  # type: ignore[index]
+            )
     yield from _activity_records(session, ids, years, kp_section)
 
 
@@ -100,7 +113,7 @@ def _activity_records(session: Session, ids: list[int], years: dict[int | None, 
     ):
         mentions[activity_id]["kps"].add(kp_id)
         mentions[activity_id]["docs"].add(document_id)
-    activities = session.exec(select(m.Activity).where(col(m.Activity.id).in_(list(mentions)))).all()
+    activities = session.exec(select(m.Activity).where(col(m.Activity.id).in_(list(mentions))).order_by(col(m.Activity.id))).all()
     for activity in activities:
         seen = mentions[activity.id]  # type: ignore[index]
         # An activity shared by several editions is indexed once, under its earliest document.

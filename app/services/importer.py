@@ -159,9 +159,11 @@ def _insert(session: Session, notice: ParsedNotice, source_name: str | None, dir
         info = directory.info(name)
         return _get_or_create(session, departments, m.Department, name, name=name, full_name=info.full_name)
 
-    kp_ids: dict[int, int] = {}
-    for kp in notice.key_points:
-        row = m.KeyPoint(
+    # Rows of one kind are flushed together (one batched INSERT … RETURNING), then linked.
+    for name in notice.departments:
+        department_id(name)
+    kp_rows = [
+        m.KeyPoint(
             document_id=doc.id,
             section_id=section_ids[kp.section],
             number=kp.number,
@@ -169,31 +171,36 @@ def _insert(session: Session, notice: ParsedNotice, source_name: str | None, dir
             body=kp.body,
             all_member_units=kp.all_member_units,
         )
-        session.add(row)
-        session.flush()
-        kp_ids[kp.number] = row.id
-        session.add_all(m.SubParagraph(key_point_id=row.id, position=i, text=t) for i, t in enumerate(kp.sub_paragraphs, 1))
+        for kp in notice.key_points
+    ]
+    session.add_all(kp_rows)
+    session.flush()
+    kp_ids = {kp.number: row.id for kp, row in zip(notice.key_points, kp_rows, strict=True)}
+    for kp in notice.key_points:
+        kp_id = kp_ids[kp.number]
+        session.add_all(m.SubParagraph(key_point_id=kp_id, position=i, text=t) for i, t in enumerate(kp.sub_paragraphs, 1))
         session.add_all(
-            m.KeyPointDepartment(key_point_id=row.id, department_id=department_id(d.name), role=d.role, position=i)
+            m.KeyPointDepartment(key_point_id=kp_id, department_id=departments[d.name], role=d.role, position=i)
             for i, d in enumerate(kp.departments, 1)
         )
-        session.add_all(m.KeyPointTargetGroup(key_point_id=row.id, name=g) for g in kp.target_groups)
+        session.add_all(m.KeyPointTargetGroup(key_point_id=kp_id, name=g) for g in kp.target_groups)
 
-    task_ids: dict[int, int] = {}
+    task_rows = [
+        m.Task(document_id=doc.id, number=t.number, text=t.text, body=t.body, all_member_units=t.all_member_units)
+        for t in notice.tasks
+    ]
+    session.add_all(task_rows)
+    session.flush()
+    task_ids = {task.number: row.id for task, row in zip(notice.tasks, task_rows, strict=True)}
     for task in notice.tasks:
-        row = m.Task(
-            document_id=doc.id, number=task.number, text=task.text, body=task.body, all_member_units=task.all_member_units
-        )
-        session.add(row)
-        session.flush()
-        task_ids[task.number] = row.id
+        task_id = task_ids[task.number]
         session.add_all(
-            m.TaskDepartment(task_id=row.id, department_id=department_id(d.name), role=d.role, position=i)
+            m.TaskDepartment(task_id=task_id, department_id=departments[d.name], role=d.role, position=i)
             for i, d in enumerate(task.departments, 1)
         )
-        session.add_all(m.TaskTargetGroup(task_id=row.id, name=g) for g in task.target_groups)
+        session.add_all(m.TaskTargetGroup(task_id=task_id, name=g) for g in task.target_groups)
         session.add_all(
-            m.TraceLink(task_id=row.id, key_point_id=kp_ids[number], score=score, rank=rank)
+            m.TraceLink(task_id=task_id, key_point_id=kp_ids[number], score=score, rank=rank)
             for rank, (number, score) in enumerate(task.key_points, 1)
         )
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Set as AbstractSet
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 from whoosh import query as wq
-from whoosh import sorting
 
 from app import models as m
 from app import schemas as s
@@ -94,22 +94,16 @@ class SearchService:
         )
         documents = self._documents()
         with self.index.reading() as searcher:
-            results = searcher.search(
-                query,
-                filter=_filter_query(filters),
-                limit=window.offset + window.limit,
-                # Best score first; ties by document then number, so pages are stable.
-                sortedby=[sorting.ScoreFacet(), sorting.FieldFacet("doc_order"), sorting.FieldFacet("number")],
-                groupedby={
-                    "kind": sorting.FieldFacet("kind"),
-                    "department": sorting.FieldFacet("department", allow_overlap=True),
-                    "section": sorting.FieldFacet("section", allow_overlap=True),
-                },
-                maptype=sorting.Count,
-            )
-            total = len(results)
-            facets = {name: _facet(results.groups(name)) for name in FACETS}
-            items = [self._item(hit.fields(), -hit.score[0], terms, documents) for hit in results[window.offset : window.offset + window.limit]]
+            # BM25F over posting lists (app.search.ranking); score ties go to the lower
+            # document number, which follows (document, number) order, so pages are stable.
+            ranker = self.index.ranker
+            assert ranker is not None
+            filter_query = _filter_query(filters)
+            allowed = frozenset(ranker.scores(filter_query)) if filter_query is not None else None
+            best, matched = ranker.top(query, window.offset + window.limit, allowed)
+            total = len(matched)
+            facets = {name: _count_facet(self.index.facet_sets[name], matched.keys()) for name in FACETS}
+            items = [self._item(searcher.stored_fields(docnum), score, terms, documents) for docnum, score in best[window.offset :]]
         response = s.SearchResponse(
             items=items,
             total=total,
@@ -222,6 +216,6 @@ def _filter_query(filters: SearchFilters) -> wq.Query | None:
     return wq.And(terms) if terms else None
 
 
-def _facet(groups: dict[Any, int]) -> dict[str, int]:
-    counts = {(k.decode() if isinstance(k, bytes) else str(k)): v for k, v in groups.items() if k not in (None, "", b"")}
-    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+def _count_facet(values: dict[str, frozenset[int]], matched: AbstractSet[int]) -> dict[str, int]:
+    counts = {value: len(matched & docs) for value, docs in values.items()}
+    return dict(sorted(((v, n) for v, n in counts.items() if n), key=lambda kv: (-kv[1], kv[0])))
