@@ -37,11 +37,12 @@ from app.search.analysis import use_segmenter
 from app.search.dictionary import Segmenter
 from app.search.ranking import Ranker
 from app.search.records import iter_records
-from app.search.schema import build_schema
+from app.search.schema import SCHEMA_VERSION, build_schema
 
 log = logging.getLogger(__name__)
 META = "kepu-meta.json"
 FACET_FIELDS = ("kind", "department", "section")
+REFRESH_CHECK_SECONDS = 0.5
 DICTIONARY = "dictionary.txt"
 
 
@@ -63,6 +64,7 @@ class IndexMeta:
     records: int
     dictionary: str
     built_at: float
+    schema_version: int = 0
 
 
 def read_store_state(engine: Engine) -> StoreState:
@@ -98,6 +100,8 @@ class SearchIndex:
         self._lock = threading.RLock()
         self.generation = -1  # bumps whenever the searcher changes; keys the result cache
         self.facet_sets: dict[str, dict[str, frozenset[int]]] = {}
+        self.facet_columns: dict[str, list[tuple[str, ...]]] = {}
+        self._checked_at = 0.0
         self.ranker: Ranker | None = None
         self._last_sync = 0.0
 
@@ -178,8 +182,15 @@ class SearchIndex:
     # --- reading ---------------------------------------------------------------
 
     def searcher(self) -> Searcher:
-        """The reusable searcher, refreshed if the index changed since it was opened."""
-        self._refresh()
+        """The reusable searcher, refreshed if the index changed since it was opened.
+
+        Writes from this process refresh at once; another process's writes are noticed
+        within REFRESH_CHECK_SECONDS (checking costs a file read and a directory listing).
+        """
+        now = time.monotonic()
+        if self._searcher is None or now - self._checked_at >= REFRESH_CHECK_SECONDS:
+            self._checked_at = now
+            self._refresh()
         if self._searcher is None:
             raise RuntimeError("the search index is not open")
         return self._searcher
@@ -248,7 +259,7 @@ class SearchIndex:
     def _write_meta(self, path: Path, state: StoreState, *, ix_records: int | None) -> None:
         assert self.segmenter is not None
         records = ix_records if ix_records is not None else state.records
-        meta = IndexMeta(state.generation, state.fingerprint, records, self.segmenter.fingerprint, time.time())
+        meta = IndexMeta(state.generation, state.fingerprint, records, self.segmenter.fingerprint, time.time(), SCHEMA_VERSION)
         tmp = path / f".{META}.tmp"
         tmp.write_text(json.dumps(asdict(meta)), "utf-8")
         os.replace(tmp, path / META)
@@ -276,7 +287,8 @@ class SearchIndex:
         if build is None:
             return False
         meta = self._read_meta(self.root / build)
-        if meta is None or (meta.generation, meta.fingerprint, meta.records) != (state.generation, state.fingerprint, state.records):
+        expected = (state.generation, state.fingerprint, state.records, SCHEMA_VERSION)
+        if meta is None or (meta.generation, meta.fingerprint, meta.records, meta.schema_version) != expected:
             return False
         try:
             ix = whoosh_index.open_dir(str(self.root / build), schema=build_schema())
@@ -313,10 +325,16 @@ class SearchIndex:
         ranker = Ranker(self._searcher)
         reader = self._searcher.reader()
         facet_sets = {}
+        columns: dict[str, list[tuple[str, ...]]] = {}
         for name in FACET_FIELDS:
             values = [v.decode("utf-8") if isinstance(v, bytes) else v for v in reader.lexicon(name)]
             facet_sets[name] = {v: frozenset(ranker.term(name, v)) for v in values}
-        self.ranker, self.facet_sets = ranker, facet_sets
+            column: list[tuple[str, ...]] = [()] * reader.doc_count_all()
+            for value, docs in facet_sets[name].items():
+                for docnum in docs:
+                    column[docnum] += (value,)
+            columns[name] = column
+        self.ranker, self.facet_sets, self.facet_columns = ranker, facet_sets, columns
 
     def _adopt_dictionary(self, path: Path) -> None:
         # Another process may have built this index with more names in its dictionary;

@@ -18,6 +18,7 @@ from whoosh import query as wq
 from app.errors import InvalidQuery
 from app.parser.departments import DepartmentDirectory
 from app.search.analysis import bigrams, words
+from app.search.ranking import SubstringPhrase
 from app.search.text import fold
 
 SYNONYM_BOOST = 0.5
@@ -153,11 +154,12 @@ def _words_query(tokens: list[str], phrase: bool) -> wq.Query:
     return wq.Or(per_field)
 
 
-def _grams_query(grams: list[str], phrase: bool) -> wq.Query:
+def _grams_query(grams: list[str], phrase: str | None) -> wq.Query:
     if len(grams) > 1:
-        # Unquoted, all bigrams anywhere is enough for the weaker sub-word path and far
-        # cheaper than a positional match; a quoted phrase keeps its adjacency.
-        return wq.Phrase("grams", grams) if phrase else wq.And([wq.Term("grams", g) for g in grams])
+        # Unquoted, all bigrams anywhere is enough for the weaker sub-word path; a quoted
+        # phrase must also stand in the text as typed.
+        terms = [wq.Term("grams", g) for g in grams]
+        return SubstringPhrase(terms, phrase) if phrase else wq.And(terms)
     # One character ("3", "科"): the index holds bigrams, so match those it begins.
     return wq.Or([wq.Term("grams", grams[0]), wq.Prefix("grams", grams[0])])
 
@@ -169,7 +171,7 @@ def _text_query(text: str, phrase: bool, boost: float = 1.0) -> wq.Query | None:
     if tokens:
         parts.append(_words_query(tokens, phrase))
     if grams:
-        parts.append(_grams_query(grams, phrase))
+        parts.append(_grams_query(grams, fold(text) if phrase else None))
     if not parts:
         return None
     return wq.Or(parts, boost=boost)

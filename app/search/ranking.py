@@ -20,10 +20,24 @@ from collections.abc import Set as AbstractSet
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
+from app.search.text import fold
+
 K1 = 1.2
 B = 0.75
 TERM_CACHE_SIZE = 8192
 Scores = dict[int, float]
+
+
+class SubstringPhrase(wq.And):  # type: ignore[misc]
+    """All of a phrase's bigrams, kept only where the stored text holds the phrase itself.
+
+    The bigram field keeps no positions (it would cost a tenth of the indexing speed);
+    a quoted phrase's candidates are few, so checking their stored text is cheap.
+    """
+
+    def __init__(self, grams: list[wq.Query], phrase: str, boost: float = 1.0) -> None:
+        super().__init__(grams, boost=boost)
+        self.phrase = phrase
 
 
 class Ranker:
@@ -84,6 +98,9 @@ class Ranker:
         if isinstance(q, wq.Prefix):
             expanded = [wq.Term(q.fieldname, t.decode() if isinstance(t, bytes) else t) for t in self.reader.expand_prefix(q.fieldname, q.text)]
             return _scaled(_sum([self.scores(t) for t in expanded]), q.boost)
+        if isinstance(q, SubstringPhrase):
+            candidates = _intersect([self.scores(sub) for sub in q.subqueries])
+            return {d: s * q.boost for d, s in candidates.items() if q.phrase in self._folded_text(d)}
         if isinstance(q, wq.AndNot):
             positive = self.scores(q.a)
             negative = self.scores(q.b)
@@ -97,6 +114,10 @@ class Ranker:
             words = _intersect([self.term(q.fieldname, w) for w in q.words])
             return {d: s * q.boost for d, s in words.items() if d in allowed}
         raise TypeError(f"cannot rank a {type(q).__name__} query")
+
+    def _folded_text(self, docnum: int) -> str:
+        stored = self.searcher.stored_fields(docnum)
+        return fold(f"{stored.get('title', '')}\n{stored.get('body', '')}")
 
     def top(self, q: wq.Query, limit: int, allowed: AbstractSet[int] | None = None) -> tuple[list[tuple[int, float]], Scores]:
         """The best `limit` (docnum, score), ties to the lower docnum, and all matches."""

@@ -146,7 +146,6 @@ def _record(
         "document": str(document_id),
         "year": year,
         "number": number,
-        "doc_order": document_id,
         "title": title,
         "body": body,
         "grams": f"{title}\n{body}",

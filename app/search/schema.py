@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 
 from app.search.analysis import BigramTokenizer, JiebaTokenizer
+
+# Bump when the fields or analyzers change: an index built under another version is
+# rebuilt at start-up instead of being read with the wrong format.
+SCHEMA_VERSION = 2
 
 # BM25F field weights: a key point's title says most, then body text, then the sub-word path.
 TITLE_BOOST = 3.0
@@ -18,14 +22,15 @@ def build_schema() -> Schema:
     return Schema(
         uid=ID(unique=True, stored=True),
         kind=ID(stored=True),
-        ref=NUMERIC(stored=True),
+        # Shown, never searched: stored only, so they add no postings to write or merge.
+        ref=STORED(),
+        year=STORED(),
+        number=STORED(),
         document=ID(stored=True),
-        year=NUMERIC(stored=True),
-        number=NUMERIC(stored=True, sortable=True),
-        doc_order=NUMERIC(sortable=True),
         title=TEXT(analyzer=JiebaTokenizer(), stored=True, phrase=True, field_boost=TITLE_BOOST),
         body=TEXT(analyzer=JiebaTokenizer(), stored=True, phrase=True, field_boost=BODY_BOOST),
-        grams=TEXT(analyzer=BigramTokenizer(), phrase=True, field_boost=GRAMS_BOOST),
+        # No positions: a quoted phrase on this path is checked against the stored text.
+        grams=TEXT(analyzer=BigramTokenizer(), phrase=False, field_boost=GRAMS_BOOST),
         department=KEYWORD(stored=True, commas=True, scorable=True, field_boost=DEPARTMENT_BOOST),
         lead=KEYWORD(stored=True, commas=True),
         section=KEYWORD(stored=True, commas=True),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Set as AbstractSet
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -102,7 +102,7 @@ class SearchService:
             allowed = frozenset(ranker.scores(filter_query)) if filter_query is not None else None
             best, matched = ranker.top(query, window.offset + window.limit, allowed)
             total = len(matched)
-            facets = {name: _count_facet(self.index.facet_sets[name], matched.keys()) for name in FACETS}
+            facets = {name: self._count_facet(name, matched.keys()) for name in FACETS}
             items = [self._item(searcher.stored_fields(docnum), score, terms, documents) for docnum, score in best[window.offset :]]
         response = s.SearchResponse(
             items=items,
@@ -148,6 +148,18 @@ class SearchService:
         return [text for text, _ in ranked[:limit]]
 
     # --- helpers ---------------------------------------------------------------
+
+    def _count_facet(self, name: str, matched: AbstractSet[int]) -> dict[str, int]:
+        values = self.index.facet_sets[name]
+        if len(matched) * 4 < len(values) * 64 or len(matched) < 512:
+            # Few matches: look each one's values up.
+            counts: Counter[str] = Counter()
+            column = self.index.facet_columns[name]
+            for docnum in matched:
+                counts.update(column[docnum])
+        else:  # many matches: one C-speed intersection per facet value
+            counts = Counter({value: len(matched & docs) for value, docs in values.items()})
+        return dict(sorted(((v, n) for v, n in counts.items() if n), key=lambda kv: (-kv[1], kv[0])))
 
     def _canonical(self, filters: SearchFilters) -> SearchFilters:
         check_target_group(filters.target_group)
