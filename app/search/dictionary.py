@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import marshal
+import os
 import re
 import threading
 from collections.abc import Iterable
@@ -43,18 +45,37 @@ class Segmenter:
         )
         self.fingerprint = hashlib.sha256("\n".join(self.terms).encode()).hexdigest()[:16]
         cache_dir.mkdir(parents=True, exist_ok=True)
+        self.cache_dir = cache_dir
         self._tokenizer = jieba.Tokenizer()
         self._tokenizer.tmp_dir = str(cache_dir)
         self._tokenizer.cache_file = "jieba.cache"
         self._lock = threading.Lock()
 
     def load(self) -> Segmenter:
-        """Load jieba's dictionary (≈0.7 s the first time, from cache after) and add our terms."""
+        """Load jieba's dictionary with our terms added, from our own cache when it is there.
+
+        jieba's initialize() takes ~0.6 s even from its cache; the finished word table
+        (jieba's FREQ and total, what initialize() sets) marshals back in ~0.2 s.
+        """
         with self._lock:
-            if not self._tokenizer.initialized:
-                self._tokenizer.initialize()
-                for term in self.terms:
-                    self._tokenizer.add_word(term, DOMAIN_FREQ)
+            if self._tokenizer.initialized:
+                return self
+            cached = self.cache_dir / f"jieba-{self.fingerprint}.marshal"
+            try:
+                with open(cached, "rb") as handle:
+                    # loads(read()) is ~3x faster than load(file), which reads in small pieces.
+                    self._tokenizer.FREQ, self._tokenizer.total = marshal.loads(handle.read())
+                self._tokenizer.initialized = True
+                return self
+            except (OSError, EOFError, ValueError, TypeError):
+                pass
+            self._tokenizer.initialize()
+            for term in self.terms:
+                self._tokenizer.add_word(term, DOMAIN_FREQ)
+            tmp = cached.with_suffix(f".{os.getpid()}.tmp")
+            with open(tmp, "wb") as handle:
+                marshal.dump((self._tokenizer.FREQ, self._tokenizer.total), handle)
+            os.replace(tmp, cached)
         return self
 
     @classmethod
