@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
@@ -93,25 +93,44 @@ def problem(status: int, slug: str, title: str, detail: str, **extra: Any) -> JS
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
 
 
+def _wants_html(request: Request) -> bool:
+    # People browsing the pages get an HTML error page; API clients always get problem+json.
+    path = request.url.path
+    api = path.startswith(("/api/", "/healthz", "/readyz", "/metrics", "/openapi.json", "/static"))
+    return not api and "text/html" in request.headers.get("accept", "")
+
+
+def _html_error(request: Request, status: int, title: str, detail: str) -> Response:
+    from app.web.views import TEMPLATES
+
+    return TEMPLATES.TemplateResponse(request, "error.html", {"title": title, "detail": detail}, status_code=status)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Render AppError, validation errors, HTTP errors and anything unexpected in one shape."""
 
     @app.exception_handler(AppError)
-    async def _app_error(_: Request, exc: AppError) -> JSONResponse:
+    async def _app_error(request: Request, exc: AppError) -> Response:
+        if _wants_html(request):
+            return _html_error(request, exc.status, exc.title, exc.detail)
         return problem(exc.status, exc.slug, exc.title, exc.detail, **exc.extra)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
         errors = [
             {"location": list(err.get("loc", ())), "message": err.get("msg", ""), "type": err.get("type", "")}
             for err in exc.errors()
         ]
         detail = "; ".join(f"{'.'.join(str(p) for p in e['location'])}: {e['message']}" for e in errors)
+        if _wants_html(request):
+            return _html_error(request, 422, "请求参数有误", detail)
         return problem(422, "validation-error", "Invalid request", detail, errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         slug = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
+        if _wants_html(request):
+            return _html_error(request, exc.status_code, str(exc.detail), "页面不存在或地址有误。")
         return problem(exc.status_code, slug, str(exc.detail), str(exc.detail))
 
     @app.exception_handler(Exception)

@@ -7,15 +7,23 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline  # type: ignore[import-untyped]
 from sqlalchemy import Engine
 
+from app import docs_pages
 from app.config import Settings, get_settings
 from app.db import make_engine
 from app.errors import install_error_handlers
+from app.openapi import install_openapi
+from app.observability import Metrics, RequestContextMiddleware, configure_logging
 from app.parser.departments import load_directory
-from app.routers import activities, departments, documents, health, key_points, search, tasks
+from app.routers import activities, departments, documents, health, key_points, pages, search, tasks
 from app.search.index import SearchIndex
 from app.services.search import SearchService
+from app.services.stats import last_import_time
+from app.web.views import STATIC_DIR
 
 DESCRIPTION = """
 全民科学素质行动工作要点与重点工作任务台账的查询与中文全文检索服务。
@@ -25,6 +33,17 @@ documents, sections, key points, ledger tasks with their lead (牵头) and parti
 member units, activities, cited documents and target groups. Every error is
 `application/problem+json` with `type`, `title`, `status` and `detail`.
 """
+
+
+TAGS = [
+    {"name": "search", "description": "全文检索与输入提示 · Full-text search and suggestions for a search box."},
+    {"name": "tasks", "description": "重点工作任务台账 · Ledger tasks with their lead and participating units."},
+    {"name": "key points", "description": "工作要点 · Key points with sub-paragraphs and the tasks traced to them."},
+    {"name": "departments", "description": "成员单位 · Member units under any of their names, with task counts."},
+    {"name": "activities", "description": "活动 · Named events, campaigns, programmes, competitions and observances."},
+    {"name": "documents", "description": "通知 · The imported notices and their metadata."},
+    {"name": "health", "description": "运行状态 · Liveness, readiness and Prometheus metrics."},
+]
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
@@ -49,16 +68,39 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             if owned:
                 app.state.engine.dispose()
 
-    app = FastAPI(
+    # Swagger UI 5 and ReDoc served from the package, not a CDN: isolated networks see docs too.
+    app = FastAPIOffline(
         title="kepu-ledger",
         version="0.1.0",
         summary="科学素质工作要点与任务台账 · Science-literacy work points and task ledger",
         description=DESCRIPTION,
+        openapi_tags=TAGS,
         lifespan=lifespan,
+        redoc_url=None,  # app.docs_pages serves ReDoc without its CDN logo
     )
     app.state.settings = settings
-    logging.basicConfig(level=settings.log_level)
+    configure_logging(settings.log_level)
     install_error_handlers(app)
-    for module in (search, documents, key_points, tasks, departments, activities, health):
+    install_openapi(app)
+    app.state.metrics = Metrics(lambda: _gauges(app))
+    app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET"], allow_headers=["*"],
+            expose_headers=["X-Request-ID"],
+        )
+    for module in (search, documents, key_points, tasks, departments, activities, health, pages, docs_pages):
         app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
+
+
+def _gauges(app: FastAPI) -> dict[str, float]:
+    search_service = getattr(app.state, "search", None)
+    values: dict[str, float] = {}
+    if search_service is not None:
+        values["index_documents"] = search_service.index.record_count()
+        imported = last_import_time(app.state.engine)
+        if imported is not None:
+            values["last_import"] = imported.timestamp()
+    return values

@@ -8,10 +8,10 @@ from fastapi import APIRouter, Path, Query
 
 from app import schemas as s
 from app.deps import SessionDep, WindowDep
-from app.routers.responses import NOT_FOUND
+from app.routers.responses import INVALID, NOT_FOUND
 from app.services import catalogue
 
-router = APIRouter(prefix="/api/v1/activities", tags=["activities"])
+router = APIRouter(prefix="/api/v1/activities", tags=["activities"], responses=INVALID)
 Kind = Literal["campaign", "programme", "competition", "conference", "observance"]
 
 
@@ -27,6 +27,6 @@ def list_activities(
 
 
 @router.get("/{activity_id}", summary="活动详情 · Get an activity", responses=NOT_FOUND)
-def get_activity(session: SessionDep, activity_id: Annotated[int, Path(ge=1)]) -> s.ActivityPublic:
+def get_activity(session: SessionDep, activity_id: Annotated[int, Path(ge=1, description="Activity id.", examples=[1])]) -> s.ActivityPublic:
     """One activity with the key points and tasks naming it."""
     return catalogue.get_activity(session, activity_id)

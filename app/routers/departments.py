@@ -8,10 +8,10 @@ from fastapi import APIRouter, Path, Query
 
 from app import schemas as s
 from app.deps import DirectoryDep, SessionDep
-from app.routers.responses import NOT_FOUND
+from app.routers.responses import INVALID, NOT_FOUND
 from app.services import catalogue
 
-router = APIRouter(prefix="/api/v1/departments", tags=["departments"])
+router = APIRouter(prefix="/api/v1/departments", tags=["departments"], responses=INVALID)
 
 
 @router.get("", summary="列出成员单位 · List departments")

@@ -8,10 +8,10 @@ from fastapi import APIRouter, Path, Query
 
 from app import schemas as s
 from app.deps import SessionDep, WindowDep
-from app.routers.responses import NOT_FOUND
+from app.routers.responses import INVALID, NOT_FOUND
 from app.services import catalogue
 
-router = APIRouter(prefix="/api/v1/documents", tags=["documents"])
+router = APIRouter(prefix="/api/v1/documents", tags=["documents"], responses=INVALID)
 
 
 @router.get("", summary="列出通知 · List documents")
@@ -23,6 +23,6 @@ def list_documents(
 
 
 @router.get("/{document_id}", summary="通知详情 · Get a document", responses=NOT_FOUND)
-def get_document(session: SessionDep, document_id: Annotated[int, Path(ge=1)]) -> s.DocumentPublic:
+def get_document(session: SessionDep, document_id: Annotated[int, Path(ge=1, description="Document id.", examples=[1])]) -> s.DocumentPublic:
     """One notice: metadata, intro, sections and counts."""
     return catalogue.get_document(session, document_id)

@@ -11,7 +11,7 @@ from app.deps import SessionDep, WindowDep
 from app.routers.responses import INVALID, NOT_FOUND
 from app.services import catalogue
 
-router = APIRouter(prefix="/api/v1/key-points", tags=["key points"])
+router = APIRouter(prefix="/api/v1/key-points", tags=["key points"], responses=INVALID)
 
 
 @router.get("", summary="列出工作要点 · List key points", responses=INVALID)
@@ -27,6 +27,6 @@ def list_key_points(
 
 
 @router.get("/{key_point_id}", summary="要点详情 · Get a key point", responses=NOT_FOUND)
-def get_key_point(session: SessionDep, key_point_id: Annotated[int, Path(ge=1)]) -> s.KeyPointPublic:
+def get_key_point(session: SessionDep, key_point_id: Annotated[int, Path(ge=1, description="Key point id.", examples=[9])]) -> s.KeyPointPublic:
     """One key point with sub-paragraphs, activities and the tasks traced to it."""
     return catalogue.get_key_point(session, key_point_id)

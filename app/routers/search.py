@@ -12,7 +12,7 @@ from app.deps import SearchDep, WindowDep
 from app.routers.responses import BAD_QUERY, INVALID
 from app.services.search import SearchFilters
 
-router = APIRouter(prefix="/api/v1", tags=["search"])
+router = APIRouter(prefix="/api/v1", tags=["search"], responses=INVALID)
 # Long enough that the service, not the validator, explains an over-long query.
 RAW_QUERY_MAX = 10_000
 

@@ -11,7 +11,7 @@ from app.deps import DirectoryDep, SessionDep, WindowDep
 from app.routers.responses import INVALID, NOT_FOUND
 from app.services import catalogue
 
-router = APIRouter(prefix="/api/v1/tasks", tags=["tasks"])
+router = APIRouter(prefix="/api/v1/tasks", tags=["tasks"], responses=INVALID)
 
 
 @router.get("", summary="列出台账任务 · List ledger tasks", responses=INVALID)
@@ -36,6 +36,6 @@ def list_tasks(
 
 
 @router.get("/{task_id}", summary="任务详情 · Get a task", responses=NOT_FOUND)
-def get_task(session: SessionDep, task_id: Annotated[int, Path(ge=1)]) -> s.TaskPublic:
+def get_task(session: SessionDep, task_id: Annotated[int, Path(ge=1, description="Task id (see `id` in lists).", examples=[55])]) -> s.TaskPublic:
     """One task: units and roles, trace links, activities, references, target groups."""
     return catalogue.get_task(session, task_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from sqlalchemy import Engine, func
@@ -31,6 +32,15 @@ def store_generation(session: Session) -> int:
     """The store's write counter (0 before the first import)."""
     state = session.get(m.StoreState, 1)
     return state.generation if state else 0
+
+
+def last_import_time(engine: Engine) -> dt.datetime | None:
+    """When the newest document was imported."""
+    with Session(engine) as session:
+        value = session.exec(select(func.max(m.Document.imported_at))).one()
+    if value is not None and value.tzinfo is None:  # SQLite hands back naive UTC
+        value = value.replace(tzinfo=dt.UTC)
+    return value
 
 
 def readiness(engine: Engine) -> tuple[bool, dict[str, Any]]:

@@ -1,0 +1,108 @@
+"""HTML pages for people: search, task, department, overview; the embeddable script."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, Response
+
+from app.deps import DirectoryDep, SearchDep, SessionDep
+from app.errors import AppError, InvalidQuery
+from app.services import catalogue, overview, stats
+from app.services.catalogue import Window
+from app.services.search import SearchFilters
+from app.web import charts, views
+
+router = APIRouter(include_in_schema=False)
+
+
+def _render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    return views.TEMPLATES.TemplateResponse(request, template, context, status_code=status)
+
+
+@router.get("/", response_class=HTMLResponse)
+def search_page(
+    request: Request,
+    service: SearchDep,
+    session: SessionDep,
+    q: Annotated[str, Query(max_length=10_000)] = "",
+    kind: Annotated[str | None, Query(max_length=20)] = None,
+    department: Annotated[str | None, Query(max_length=50)] = None,
+    section: Annotated[str | None, Query(max_length=10)] = None,
+    target_group: Annotated[str | None, Query(max_length=20)] = None,
+    page: Annotated[int, Query(ge=1, le=1000)] = 1,
+) -> HTMLResponse:
+    """The search page; the query and filters live in the URL so a result page can be shared."""
+    filters = {k: v for k, v in {"kind": kind, "department": department, "section": section, "target_group": target_group}.items() if v}
+    query = views.PageQuery(q, filters, page)
+    context: dict[str, Any] = {
+        "active": "search", "q": q, "kinds": views.KINDS, "item_url": views.item_url,
+        "hidden_filters": list(filters.items()), "active_filters": views.active_filters(query),
+    }
+    if not q.strip():
+        return _render(request, "search.html", stats=stats.store_counts(session), **context)
+    if kind not in (None, "task", "key_point", "activity"):
+        return _render(request, "search.html", 400, error=f"未知的类型 {kind!r}", **context)
+    try:
+        result = service.search(
+            q, SearchFilters(kind=kind, department=department, section=section, target_group=target_group),
+            Window(limit=views.PAGE_SIZE, offset=(page - 1) * views.PAGE_SIZE),
+        )
+    except AppError as exc:
+        status = 400 if isinstance(exc, InvalidQuery) else exc.status
+        return _render(request, "search.html", status, error=exc.detail, **context)
+    return _render(
+        request, "search.html", result=result, facets=views.facet_links(query, result.facets),
+        pages=views.pages(query, result.total), **context,
+    )
+
+
+@router.get("/tasks/{task_id}", response_class=HTMLResponse)
+def task_page(request: Request, session: SessionDep, task_id: Annotated[int, Path(ge=1)]) -> HTMLResponse:
+    """One task: units, key points, activities, progress."""
+    return _render(request, "task.html", task=catalogue.get_task(session, task_id), active="search")
+
+
+@router.get("/departments/{name}", response_class=HTMLResponse)
+def department_page(request: Request, session: SessionDep, directory: DirectoryDep, name: Annotated[str, Path(max_length=50)]) -> HTMLResponse:
+    """A unit's tasks as lead and as participant."""
+    department = catalogue.get_department(session, directory, name)
+    window = Window(limit=200, offset=0)
+    sections = [
+        (title, catalogue.list_tasks(session, directory, window, department=department.name, role=role).items)
+        for title, role in (("牵头的任务", "lead"), ("参与的任务", "participant"))
+    ]
+    return _render(request, "department.html", department=department, sections=sections, active="search")
+
+
+@router.get("/overview", response_class=HTMLResponse)
+def overview_page(request: Request, session: SessionDep, document: Annotated[int | None, Query(ge=1)] = None) -> HTMLResponse:
+    """Heat map of key points × units and the trace matrix, as server-side SVG."""
+    data = overview.build_overview(session, document)
+    context: dict[str, Any] = {"overview": data, "active": "overview"}
+    if data is not None:
+        context.update(heat_map=charts.heat_map(data), trace_matrix=charts.trace_matrix(data))
+    return _render(request, "overview.html", **context)
+
+
+@router.get("/embed.js")
+def embed_script() -> FileResponse:
+    """The embeddable search box."""
+    return FileResponse(views.STATIC_DIR / "embed.js", media_type="text/javascript; charset=utf-8")
+
+
+@router.get("/opensearch.xml")
+def opensearch_description(request: Request) -> Response:
+    """Lets browsers add the service as a search engine, with suggestions."""
+    base = str(request.base_url).rstrip("/")
+    xml = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<OpenSearchDescription xmlns="http://a9.com/-/spec/opensearch/1.1/">'
+        "<ShortName>科普台账</ShortName><Description>检索全民科学素质行动工作要点与任务台账</Description>"
+        "<InputEncoding>UTF-8</InputEncoding>"
+        f'<Url type="text/html" template="{base}/?q={{searchTerms}}"/>'
+        f'<Url type="application/x-suggestions+json" template="{base}/api/v1/suggest?format=opensearch&amp;q={{searchTerms}}"/>'
+        "</OpenSearchDescription>"
+    )
+    return Response(xml, media_type="application/opensearchdescription+xml")

@@ -1,0 +1,82 @@
+"""Presentation helpers for the HTML pages: facet links, active filters, pagination."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi.templating import Jinja2Templates
+
+from app import schemas as s
+
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+STATIC_DIR = Path(__file__).parent / "static"
+KINDS = {"task": "台账任务", "key_point": "工作要点", "activity": "活动"}
+FACET_LABELS = {"kind": "类型", "department": "成员单位", "section": "部分"}
+FILTERS = ("kind", "department", "section", "target_group")
+PAGE_SIZE = 10
+
+
+@dataclass(frozen=True)
+class PageQuery:
+    """What the search page was asked for: the query, its filters and the page."""
+
+    q: str
+    filters: dict[str, str]
+    page: int
+
+    def url(self, **changes: Any) -> str:
+        """This page's URL with some parameters changed (None removes one); page resets unless given."""
+        params: dict[str, Any] = {"q": self.q, **self.filters}
+        params.update(changes)
+        if "page" not in changes:
+            params.pop("page", None)
+        return "/?" + urlencode({k: v for k, v in params.items() if v not in (None, "", 1) or k == "q"})
+
+
+def item_url(item: s.SearchItem) -> str:
+    """Where a hit links to."""
+    if item.kind == "task":
+        return f"/tasks/{item.id}"
+    return "/?" + urlencode({"q": f'"{item.title}"' if item.kind == "activity" else item.title, "kind": item.kind})
+
+
+def facet_links(query: PageQuery, facets: dict[str, dict[str, int]]) -> list[dict[str, Any]]:
+    """Each facet as clickable values that add a filter (values already filtered on are left out)."""
+    links = []
+    for name, counts in facets.items():
+        if name in query.filters or not counts:
+            continue
+        values = [{"value": v, "label": _value_label(name, v), "count": n, "url": query.url(**{name: v})} for v, n in list(counts.items())[:12]]
+        links.append({"name": name, "label": FACET_LABELS[name], "values": values})
+    return links
+
+
+def _value_label(name: str, value: str) -> str:
+    if name == "kind":
+        return KINDS.get(value, value)
+    if name == "section":
+        return f"第{value}部分"
+    return value
+
+
+def active_filters(query: PageQuery) -> list[tuple[str, str]]:
+    """(label, URL without it) for each filter in force."""
+    return [(f"{FACET_LABELS.get(k, '人群')}:{_value_label(k, v)}", query.url(**{k: None})) for k, v in query.filters.items()]
+
+
+def pages(query: PageQuery, total: int) -> list[dict[str, Any]]:
+    """Page links around the current page."""
+    count = -(-total // PAGE_SIZE)
+    if count <= 1:
+        return []
+    shown = sorted({1, count, *range(max(1, query.page - 2), min(count, query.page + 2) + 1)})
+    links = []
+    if query.page > 1:
+        links.append({"label": "上一页", "url": query.url(page=query.page - 1), "current": False})
+    links += [{"label": str(n), "url": query.url(page=n), "current": n == query.page} for n in shown]
+    if query.page < count:
+        links.append({"label": "下一页", "url": query.url(page=query.page + 1), "current": False})
+    return links
