@@ -19,7 +19,11 @@ from app.search.index import SearchIndex
 from app.server import HTTP_PROTOCOL
 from app.services import notices, stats
 
-cli = typer.Typer(help="kepu-ledger: work-points notices as a queryable store and search service.", no_args_is_help=True, pretty_exceptions_enable=False)
+cli = typer.Typer(
+    help="kepu-ledger: work-points notices as a queryable store and search service.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 
 
 @cli.command()
@@ -43,7 +47,9 @@ def import_(
     failed = False
     for path in paths:
         try:
-            result = notices.import_file(engine, path, replace=replace, max_bytes=settings.max_notice_bytes, index=index)
+            result = notices.import_file(
+                engine, path, replace=replace, max_bytes=settings.max_notice_bytes, index=index
+            )
         except AppError as exc:
             typer.echo(f"error: {exc.detail}", err=True)
             failed = True
@@ -87,7 +93,17 @@ def serve(
     import uvicorn
 
     upgrade(get_settings().resolved_database_url)
-    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers, http=HTTP_PROTOCOL)
+    # Our JSON access log replaces uvicorn's; log_config=None leaves logging to create_app().
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        http=HTTP_PROTOCOL,
+        access_log=False,
+        log_config=None,
+    )
 
 
 @cli.command("stats")

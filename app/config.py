@@ -14,13 +14,33 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
-    data_dir: Path = Field(default=Path("data"), alias="KEPU_DATA_DIR", description="Where the SQLite file, the search index and jieba's cache live.")
-    database_url: str = Field(default="", alias="DATABASE_URL", description="SQLAlchemy URL; empty means SQLite at DATA_DIR/kepu.sqlite3. postgresql:// URLs use psycopg 3.")
-    index_dir: Path | None = Field(default=None, alias="KEPU_INDEX_DIR", description="Whoosh index folder; default DATA_DIR/index.")
-    max_notice_bytes: int = Field(default=5_000_000, alias="KEPU_MAX_NOTICE_BYTES", description="Largest notice file accepted for import.")
-    max_query_chars: int = Field(default=200, alias="KEPU_MAX_QUERY_CHARS", description="Longest search query accepted (400 beyond).")
-    search_cache_size: int = Field(default=512, alias="KEPU_SEARCH_CACHE_SIZE", description="Entries in the search result cache; 0 disables it.")
-    cors_origins: list[str] = Field(default_factory=list, alias="KEPU_CORS_ORIGINS", description="Origins allowed to call the API from a browser (JSON list).")
+    data_dir: Path = Field(
+        default=Path("data"),
+        alias="KEPU_DATA_DIR",
+        description="Where the SQLite file, the search index and jieba's cache live.",
+    )
+    database_url: str = Field(
+        default="",
+        alias="DATABASE_URL",
+        description="SQLAlchemy URL; empty means SQLite at DATA_DIR/kepu.sqlite3. postgresql:// URLs use psycopg 3.",
+    )
+    index_dir: Path | None = Field(
+        default=None, alias="KEPU_INDEX_DIR", description="Whoosh index folder; default DATA_DIR/index."
+    )
+    max_notice_bytes: int = Field(
+        default=5_000_000, alias="KEPU_MAX_NOTICE_BYTES", description="Largest notice file accepted for import."
+    )
+    max_query_chars: int = Field(
+        default=200, alias="KEPU_MAX_QUERY_CHARS", description="Longest search query accepted (400 beyond)."
+    )
+    search_cache_size: int = Field(
+        default=512, alias="KEPU_SEARCH_CACHE_SIZE", description="Entries in the search result cache; 0 disables it."
+    )
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        alias="KEPU_CORS_ORIGINS",
+        description="Origins allowed to call the API from a browser (JSON list).",
+    )
     log_level: str = Field(default="INFO", alias="KEPU_LOG_LEVEL", description="Python logging level.")
 
     @field_validator("database_url")

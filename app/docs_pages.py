@@ -43,4 +43,6 @@ def redoc(request: Request) -> HTMLResponse:
 @router.get("/docs-assets/redoc.standalone.js")
 def redoc_bundle() -> Response:
     """The ReDoc bundle with its logo served locally."""
-    return Response(_redoc_bundle(), media_type="text/javascript; charset=utf-8", headers={"Cache-Control": "public, max-age=86400"})
+    return Response(
+        _redoc_bundle(), media_type="text/javascript; charset=utf-8", headers={"Cache-Control": "public, max-age=86400"}
+    )

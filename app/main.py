@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -16,8 +15,8 @@ from app import docs_pages
 from app.config import Settings, get_settings
 from app.db import make_engine
 from app.errors import install_error_handlers
-from app.openapi import install_openapi
 from app.observability import Metrics, RequestContextMiddleware, configure_logging
+from app.openapi import install_openapi
 from app.parser.departments import load_directory
 from app.routers import activities, departments, documents, health, key_points, pages, search, tasks
 from app.search.index import SearchIndex
@@ -58,8 +57,11 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         # against the store (rebuilding it if missing, stale or damaged).
         index = SearchIndex(settings.resolved_index_dir, cache_dir=settings.data_dir / "cache").open(app.state.engine)
         app.state.search = SearchService(
-            index, app.state.engine, load_directory(),
-            max_query_chars=settings.max_query_chars, cache_size=settings.search_cache_size,
+            index,
+            app.state.engine,
+            load_directory(),
+            max_query_chars=settings.max_query_chars,
+            cache_size=settings.search_cache_size,
         )
         try:
             yield
@@ -86,7 +88,10 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
     if settings.cors_origins:
         app.add_middleware(
-            CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET"], allow_headers=["*"],
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET"],
+            allow_headers=["*"],
             expose_headers=["X-Request-ID"],
         )
     for module in (search, documents, key_points, tasks, departments, activities, health, pages, docs_pages):

@@ -53,7 +53,10 @@ class Metrics:
     def __init__(self, gauges: Callable[[], dict[str, float]]) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self.requests = Counter(
-            "kepu_http_requests", "HTTP requests by route template and status.", ["method", "route", "status"], registry=self.registry
+            "kepu_http_requests",
+            "HTTP requests by route template and status.",
+            ["method", "route", "status"],
+            registry=self.registry,
         )
         self.latency = Histogram(
             "kepu_http_request_duration_seconds",
@@ -77,9 +80,13 @@ class _GaugeCollector(Collector):  # type: ignore[misc]
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         values = self.read()
-        yield GaugeMetricFamily("kepu_index_documents", "Records in this process's search index.", value=values.get("index_documents", 0))
         yield GaugeMetricFamily(
-            "kepu_last_import_timestamp_seconds", "When the newest document was imported (Unix time).", value=values.get("last_import", 0)
+            "kepu_index_documents", "Records in this process's search index.", value=values.get("index_documents", 0)
+        )
+        yield GaugeMetricFamily(
+            "kepu_last_import_timestamp_seconds",
+            "When the newest document was imported (Unix time).",
+            value=values.get("last_import", 0),
         )
 
     def describe(self) -> list[GaugeMetricFamily]:

@@ -23,7 +23,9 @@ def install_openapi(app: FastAPI) -> None:
                     if not code.startswith(("4", "5")) or code == "503":
                         continue
                     content = response.setdefault("content", {})
-                    schema = content.pop("application/json", {}).get("schema") or {"$ref": "#/components/schemas/Problem"}
+                    schema = content.pop("application/json", {}).get("schema") or {
+                        "$ref": "#/components/schemas/Problem"
+                    }
                     example = {**PROBLEM_EXAMPLE, "status": int(code), "title": response.get("description", "")}
                     content["application/problem+json"] = {"schema": schema, "example": example}
         app.openapi_schema = spec

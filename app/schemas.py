@@ -82,14 +82,23 @@ class ActivityRef(BaseModel):
 class TaskPublic(BaseModel):
     """A ledger task with its units, trace links, activities, references and target groups."""
 
-    model_config = ConfigDict(json_schema_extra={"example": {
-        "id": 55, "document": {"id": 1, "year": 2023, "title": "2023年全民科学素质行动工作要点"},
-        "number": 55, "text": "开展《纲要》实施情况中期评估。(中国科协牵头,各成员单位参与)",
-        "body": "开展《纲要》实施情况中期评估。",
-        "departments": [{"name": "中国科协", "full_name": "中国科学技术协会", "role": "lead"}],
-        "all_member_units": True, "key_points": [{"id": 11, "number": 11, "title": "开展科学素质情况监测评估", "score": 1.0}],
-        "activities": [], "references": ["纲要"], "target_groups": [],
-    }})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "id": 55,
+                "document": {"id": 1, "year": 2023, "title": "2023年全民科学素质行动工作要点"},
+                "number": 55,
+                "text": "开展《纲要》实施情况中期评估。(中国科协牵头,各成员单位参与)",
+                "body": "开展《纲要》实施情况中期评估。",
+                "departments": [{"name": "中国科协", "full_name": "中国科学技术协会", "role": "lead"}],
+                "all_member_units": True,
+                "key_points": [{"id": 11, "number": 11, "title": "开展科学素质情况监测评估", "score": 1.0}],
+                "activities": [],
+                "references": ["纲要"],
+                "target_groups": [],
+            }
+        }
+    )
 
     id: int
     document: DocumentRef
@@ -107,12 +116,31 @@ class TaskPublic(BaseModel):
 class KeyPointPublic(BaseModel):
     """A key point with its sub-paragraphs, activities and the tasks traced to it."""
 
-    model_config = ConfigDict(json_schema_extra={"example": {
-        "id": 5, "document": {"id": 1, "year": 2023, "title": "2023年全民科学素质行动工作要点"}, "section": {"id": 3, "label": "三", "title": "深化科学素质建设供给侧改革,构建高质量科普服务体系", "level": 1, "parent_id": None},
-        "number": 5, "title": "加强科普基础设施建设", "body": "完善科普基础设施建设管理的规范和标准,创新发展现代科技馆体系……",
-        "sub_paragraphs": [], "departments": [], "all_member_units": False, "activities": [], "references": [], "target_groups": [],
-        "tasks": [{"id": 24, "number": 24, "score": 0.794}, {"id": 65, "number": 65, "score": 0.333}],
-    }})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "id": 5,
+                "document": {"id": 1, "year": 2023, "title": "2023年全民科学素质行动工作要点"},
+                "section": {
+                    "id": 3,
+                    "label": "三",
+                    "title": "深化科学素质建设供给侧改革,构建高质量科普服务体系",
+                    "level": 1,
+                    "parent_id": None,
+                },
+                "number": 5,
+                "title": "加强科普基础设施建设",
+                "body": "完善科普基础设施建设管理的规范和标准,创新发展现代科技馆体系……",
+                "sub_paragraphs": [],
+                "departments": [],
+                "all_member_units": False,
+                "activities": [],
+                "references": [],
+                "target_groups": [],
+                "tasks": [{"id": 24, "number": 24, "score": 0.794}, {"id": 65, "number": 65, "score": 0.333}],
+            }
+        }
+    )
 
     id: int
     document: DocumentRef
@@ -142,15 +170,37 @@ class DocumentCounts(BaseModel):
 class DocumentPublic(BaseModel):
     """An imported notice and its metadata."""
 
-    model_config = ConfigDict(json_schema_extra={"example": {
-        "id": 1, "title": "2023年全民科学素质行动工作要点", "year": 2023, "issuer": "全民科学素质纲要实施工作办公室",
-        "issuer_note": "中国科协办公厅代章", "issue_date": "2023-03-22", "published_at": "2023-03-24T05:58:00Z",
-        "addressees": "全民科学素质纲要实施工作办公室各成员单位", "contact": "马宇罡 包 晗 010-68583659",
-        "cover_letter": ["现将《2023年全民科学素质行动工作要点》印发你单位……"], "intro": ["2023年全民科学素质工作要坚持……"],
-        "ledger_title": "2023年全民科学素质行动重点工作任务台账", "content_hash": "64b06efb…", "source_name": "2023-work-points.txt",
-        "imported_at": "2026-11-30T16:00:00Z", "counts": {"sections": 4, "key_points": 12, "tasks": 67, "departments": 34, "activities": 79},
-        "sections": [{"id": 1, "label": "一", "title": "深入学习贯彻习近平新时代中国特色社会主义思想和党的二十大精神……", "level": 1, "parent_id": None}],
-    }})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "id": 1,
+                "title": "2023年全民科学素质行动工作要点",
+                "year": 2023,
+                "issuer": "全民科学素质纲要实施工作办公室",
+                "issuer_note": "中国科协办公厅代章",
+                "issue_date": "2023-03-22",
+                "published_at": "2023-03-24T05:58:00Z",
+                "addressees": "全民科学素质纲要实施工作办公室各成员单位",
+                "contact": "马宇罡 包 晗 010-68583659",
+                "cover_letter": ["现将《2023年全民科学素质行动工作要点》印发你单位……"],
+                "intro": ["2023年全民科学素质工作要坚持……"],
+                "ledger_title": "2023年全民科学素质行动重点工作任务台账",
+                "content_hash": "64b06efb…",
+                "source_name": "2023-work-points.txt",
+                "imported_at": "2026-11-30T16:00:00Z",
+                "counts": {"sections": 4, "key_points": 12, "tasks": 67, "departments": 34, "activities": 79},
+                "sections": [
+                    {
+                        "id": 1,
+                        "label": "一",
+                        "title": "深入学习贯彻习近平新时代中国特色社会主义思想和党的二十大精神……",
+                        "level": 1,
+                        "parent_id": None,
+                    }
+                ],
+            }
+        }
+    )
 
     id: int
     title: str = Field(examples=["2023年全民科学素质行动工作要点"])
@@ -174,9 +224,18 @@ class DocumentPublic(BaseModel):
 class DepartmentPublic(BaseModel):
     """A member unit with how many tasks it leads and takes part in."""
 
-    model_config = ConfigDict(json_schema_extra={"example": {
-        "name": "中国科协", "full_name": "中国科学技术协会", "aliases": ["科协"], "lead_count": 16, "participant_count": 15, "task_count": 31,
-    }})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "name": "中国科协",
+                "full_name": "中国科学技术协会",
+                "aliases": ["科协"],
+                "lead_count": 16,
+                "participant_count": 15,
+                "task_count": 31,
+            }
+        }
+    )
 
     name: str = Field(examples=["中国科协"])
     full_name: str = Field(examples=["中国科学技术协会"])
@@ -189,10 +248,18 @@ class DepartmentPublic(BaseModel):
 class ActivityPublic(BaseModel):
     """A named activity with the key points and tasks that name it."""
 
-    model_config = ConfigDict(json_schema_extra={"example": {
-        "id": 30, "name": "全国科普日", "kind": "observance", "series": "全国科普日",
-        "key_points": [{"id": 9, "number": 9, "document_id": 1}], "tasks": [{"id": 64, "number": 64, "document_id": 1}],
-    }})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "id": 30,
+                "name": "全国科普日",
+                "kind": "observance",
+                "series": "全国科普日",
+                "key_points": [{"id": 9, "number": 9, "document_id": 1}],
+                "tasks": [{"id": 64, "number": 64, "document_id": 1}],
+            }
+        }
+    )
 
     id: int
     name: str
@@ -205,7 +272,11 @@ class ActivityPublic(BaseModel):
 class Health(BaseModel):
     """Liveness or readiness."""
 
-    model_config = ConfigDict(json_schema_extra={"example": {"status": "ready", "detail": {"store": "reachable", "documents": 1, "tasks": 67}}})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {"status": "ready", "detail": {"store": "reachable", "documents": 1, "tasks": 67}}
+        }
+    )
 
     status: str
     detail: dict[str, object] = Field(default_factory=dict)
@@ -246,16 +317,46 @@ class QueryReport(BaseModel):
 class SearchResponse(BaseModel):
     """A page of hits with facet counts over all hits."""
 
-    model_config = ConfigDict(json_schema_extra={"example": {
-        "items": [{"kind": "task", "id": 64, "number": 64, "title": "开展全国科普日和“典赞·科普中国”活动,举办中国科幻大会",
-                   "snippet": "开展全国科普日和“典赞·科普中国”活动,举办中国<em>科幻</em>大会。", "score": 7.1,
-                   "departments": [{"name": "中国科协", "full_name": "中国科学技术协会", "role": "lead"}],
-                   "document": {"id": 1, "year": 2023, "title": "2023年全民科学素质行动工作要点"}}],
-        "total": 3, "limit": 20, "offset": 0,
-        "facets": {"kind": {"task": 2, "key_point": 1}, "department": {"中国科协": 2, "中央宣传部": 1}, "section": {"三": 1}},
-        "query": {"text": "科幻", "tokens": [{"term": "科幻", "words": ["科幻"], "grams": ["科幻"], "department": None,
-                                               "synonyms": ["科学幻想"], "phrase": False, "excluded": False}]},
-    }})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "items": [
+                    {
+                        "kind": "task",
+                        "id": 64,
+                        "number": 64,
+                        "title": "开展全国科普日和“典赞·科普中国”活动,举办中国科幻大会",
+                        "snippet": "开展全国科普日和“典赞·科普中国”活动,举办中国<em>科幻</em>大会。",
+                        "score": 7.1,
+                        "departments": [{"name": "中国科协", "full_name": "中国科学技术协会", "role": "lead"}],
+                        "document": {"id": 1, "year": 2023, "title": "2023年全民科学素质行动工作要点"},
+                    }
+                ],
+                "total": 3,
+                "limit": 20,
+                "offset": 0,
+                "facets": {
+                    "kind": {"task": 2, "key_point": 1},
+                    "department": {"中国科协": 2, "中央宣传部": 1},
+                    "section": {"三": 1},
+                },
+                "query": {
+                    "text": "科幻",
+                    "tokens": [
+                        {
+                            "term": "科幻",
+                            "words": ["科幻"],
+                            "grams": ["科幻"],
+                            "department": None,
+                            "synonyms": ["科学幻想"],
+                            "phrase": False,
+                            "excluded": False,
+                        }
+                    ],
+                },
+            }
+        }
+    )
 
     items: list[SearchItem]
     total: int

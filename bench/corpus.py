@@ -20,7 +20,9 @@ def _vocabulary(seed_text: str) -> tuple[str, list[str], list[str]]:
     head = head.rsplit("附件:", 1)[0]
     items = re.findall(r"^\s*\d+\.(.*)\(([^()]*)\)\s*$", ledger, flags=re.M)
     clauses = sorted({c.strip() for body, _ in items for c in re.split(r"[,。]", body) if len(c.strip()) >= 6})
-    units = sorted({u for _, names in items for u in re.split("[、,]", names) if "成员单位" not in u and "牵头" not in u})
+    units = sorted(
+        {u for _, names in items for u in re.split("[、,]", names) if "成员单位" not in u and "牵头" not in u}
+    )
     return head, clauses, units
 
 

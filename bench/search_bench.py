@@ -74,7 +74,11 @@ class Baseline:
         from whoosh.qparser import MultifieldParser
 
         analyzer = ChineseAnalyzer()
-        schema = Schema(uid=ID(unique=True, stored=True), title=TEXT(analyzer=analyzer, stored=True), body=TEXT(analyzer=analyzer, stored=True))
+        schema = Schema(
+            uid=ID(unique=True, stored=True),
+            title=TEXT(analyzer=analyzer, stored=True),
+            body=TEXT(analyzer=analyzer, stored=True),
+        )
         path.mkdir(parents=True)
         ix = index.create_in(str(path), schema)
         started = time.perf_counter()
@@ -150,8 +154,19 @@ def cold_start(data: Path, runs: int = 3) -> dict[str, float]:
         port = 18000 + len(times)
         started = time.perf_counter()
         server = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--port", str(port), "--log-level", "warning"],
-            env=env, cwd=ROOT,
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "app.main:create_app",
+                "--factory",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+            cwd=ROOT,
         )
         try:
             while True:
@@ -169,7 +184,10 @@ def cold_start(data: Path, runs: int = 3) -> dict[str, float]:
         finally:
             server.terminate()
             server.wait()
-    return {"cold_start_s_median": round(statistics.median(times), 2), "peak_rss_mb_median": round(statistics.median(peaks), 1)}
+    return {
+        "cold_start_s_median": round(statistics.median(times), 2),
+        "peak_rss_mb_median": round(statistics.median(peaks), 1),
+    }
 
 
 def main() -> None:
@@ -195,7 +213,9 @@ def main() -> None:
     out.mkdir(exist_ok=True)
     (out / "latest.json").write_text(json.dumps(results, ensure_ascii=False, indent=2), "utf-8")
     w = sys.stdout.write
-    w("\n| tasks | records | build tasks/s (ours / baseline) | p50 ms ours / baseline (×) | p95 ms ours / baseline | p99 ms ours / baseline (×) | p50 ms cached |\n")
+    w(
+        "\n| tasks | records | build tasks/s (ours / baseline) | p50 ms ours / baseline (×) | p95 ms ours / baseline | p99 ms ours / baseline (×) | p50 ms cached |\n"
+    )
     w("|---:|---:|---:|---:|---:|---:|---:|\n")
     for r in results["sizes"]:
         lat = r["latency_ms"]
@@ -207,7 +227,9 @@ def main() -> None:
         )
     if "cold_start" in results:
         c = results["cold_start"]
-        w(f"\ncold start at {c['tasks']:,} tasks: {c['cold_start_s_median']} s (median of 3); peak RSS {c['peak_rss_mb_median']} MB\n")
+        w(
+            f"\ncold start at {c['tasks']:,} tasks: {c['cold_start_s_median']} s (median of 3); peak RSS {c['peak_rss_mb_median']} MB\n"
+        )
 
 
 if __name__ == "__main__":

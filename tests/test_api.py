@@ -30,7 +30,9 @@ class TestTasks:
     def test_participant_role(self, client: TestClient) -> None:
         body = client.get("/api/v1/tasks", params={"department": "科协", "role": "participant", "limit": 200}).json()
         assert body["total"] == 15
-        assert all(any(d["name"] == "中国科协" and d["role"] == "participant" for d in t["departments"]) for t in body["items"])
+        assert all(
+            any(d["name"] == "中国科协" and d["role"] == "participant" for d in t["departments"]) for t in body["items"]
+        )
 
     def test_moe_takes_part_in_twelve_and_all_member_tasks_on_request(self, client: TestClient) -> None:
         assert client.get("/api/v1/tasks", params={"department": "教育部"}).json()["total"] == 12
@@ -67,7 +69,14 @@ class TestTasks:
 
     @pytest.mark.parametrize(
         "params",
-        [{"limit": 201}, {"limit": 0}, {"offset": -1}, {"limit": "ten"}, {"role": "boss", "department": "科协"}, {"sort": "random"}],
+        [
+            {"limit": 201},
+            {"limit": 0},
+            {"offset": -1},
+            {"limit": "ten"},
+            {"role": "boss", "department": "科协"},
+            {"sort": "random"},
+        ],
     )
     def test_bad_parameters(self, client: TestClient, params: dict) -> None:  # type: ignore[type-arg]
         body = _problem(client.get("/api/v1/tasks", params=params), 422)
@@ -115,7 +124,13 @@ class TestDocuments:
         assert listing["total"] == 1
         doc = client.get(f"/api/v1/documents/{listing['items'][0]['id']}").json()
         assert doc["issue_date"] == "2023-03-22" and doc["issuer_note"] == "中国科协办公厅代章"
-        assert doc["counts"] == {"sections": 4, "key_points": 12, "tasks": 67, "departments": 34, "activities": doc["counts"]["activities"]}
+        assert doc["counts"] == {
+            "sections": 4,
+            "key_points": 12,
+            "tasks": 67,
+            "departments": 34,
+            "activities": doc["counts"]["activities"],
+        }
         assert [s["label"] for s in doc["sections"]] == ["一", "二", "三", "四"]
 
     def test_unknown(self, client: TestClient) -> None:
@@ -130,7 +145,16 @@ class TestDepartments:
         assert (cast["task_count"], cast["lead_count"], cast["participant_count"]) == (31, 16, 15)
         assert body["items"][0]["name"] == "中国科协"  # the busiest unit first
 
-    @pytest.mark.parametrize(("spelling", "name"), [("发改委", "发展改革委"), ("中国科学院", "中科院"), ("国家卫生健康委员会", "卫生健康委"), ("团中央", "共青团中央"), ("人社部", "人力资源和社会保障部")])
+    @pytest.mark.parametrize(
+        ("spelling", "name"),
+        [
+            ("发改委", "发展改革委"),
+            ("中国科学院", "中科院"),
+            ("国家卫生健康委员会", "卫生健康委"),
+            ("团中央", "共青团中央"),
+            ("人社部", "人力资源和社会保障部"),
+        ],
+    )
     def test_aliases(self, client: TestClient, spelling: str, name: str) -> None:
         assert client.get(f"/api/v1/departments/{spelling}").json()["name"] == name
 

@@ -31,8 +31,14 @@ pytestmark = [
     ),
 ]
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--disable-default-apps",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
 ]
 
 
@@ -69,10 +75,14 @@ def base_url(tmp_path_factory: pytest.TempPathFactory, embed_host: str) -> Itera
     data = tmp_path_factory.mktemp("browser-data")
     env = {**os.environ, "KEPU_DATA_DIR": str(data), "KEPU_CORS_ORIGINS": f'["{embed_host}"]'}
     env.pop("DATABASE_URL", None)
-    subprocess.run([sys.executable, "-m", "app", "import", str(SEED)], env=env, check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        [sys.executable, "-m", "app", "import", str(SEED)], env=env, check=True, capture_output=True, timeout=120
+    )
     port = _free_port()
     log = (data / "server.log").open("w")
-    server = subprocess.Popen([sys.executable, "-m", "app", "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "app", "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:
@@ -113,7 +123,9 @@ def page(browser: Any) -> Iterator[Any]:
 
 
 def _task_numbers(page: Any) -> set[int]:
-    return {int(n) for n in page.locator("li.hit[data-kind=task]").evaluate_all("els => els.map(e => e.dataset.number)")}
+    return {
+        int(n) for n in page.locator("li.hit[data-kind=task]").evaluate_all("els => els.map(e => e.dataset.number)")
+    }
 
 
 def test_type_see_suggestions_then_highlighted_results(page: Any, base_url: str) -> None:
@@ -197,7 +209,9 @@ def test_docs_work_offline(page: Any, base_url: str) -> None:
     assert elsewhere == []
 
 
-def test_embedded_box_on_another_site(page: Any, base_url: str, embed_host: str, tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_embedded_box_on_another_site(
+    page: Any, base_url: str, embed_host: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     html = f'<!doctype html><meta charset="utf-8"><h1>Partner site</h1><div data-kepu-search></div><script src="{base_url}/embed.js"></script>'
     for server_folder in Path(tmp_path_factory.getbasetemp()).glob("embed-host*"):
         (server_folder / "index.html").write_text(html, "utf-8")
@@ -208,7 +222,9 @@ def test_embedded_box_on_another_site(page: Any, base_url: str, embed_host: str,
     box.press("Escape")
     page.locator("[data-kepu-search] button").click()
     page.locator("[data-kepu-search] li[data-kind=task]").first.wait_for(state="visible")
-    numbers = set(page.locator("[data-kepu-search] li[data-kind=task]").evaluate_all("els => els.map(e => +e.dataset.number)"))
+    numbers = set(
+        page.locator("[data-kepu-search] li[data-kind=task]").evaluate_all("els => els.map(e => +e.dataset.number)")
+    )
     assert {6, 64} <= numbers
     assert page.locator("[data-kepu-search] li[data-number='6'] a").get_attribute("href") == f"{base_url}/tasks/6"
     _shot(page, "embed.png", full_page=False)

@@ -51,7 +51,10 @@ def test_bad_file_names_the_line_and_writes_nothing(run, tmp_path: Path) -> None
     assert _counts(run)["documents"] == 0
 
 
-@pytest.mark.parametrize(("content", "message"), [(b"", "empty"), (b"\x00\x01\x02" * 100, "binary"), ("随便写点什么".encode(), "section heading")])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(b"", "empty"), (b"\x00\x01\x02" * 100, "binary"), ("随便写点什么".encode(), "section heading")],
+)
 def test_rejects_non_notices(run, tmp_path: Path, content: bytes, message: str) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "bad.txt"
     path.write_bytes(content)
@@ -74,7 +77,9 @@ def test_oversized_file(run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
 def test_replace(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     assert run("import", str(SEED)).exit_code == 0
     edited = tmp_path / "edited.txt"
-    edited.write_text(SEED.read_text("utf-8").replace("67.推进全民数字素养与技能监测评估。", "67.推进全民数字素养评估。"), "utf-8")
+    edited.write_text(
+        SEED.read_text("utf-8").replace("67.推进全民数字素养与技能监测评估。", "67.推进全民数字素养评估。"), "utf-8"
+    )
     refused = run("import", str(edited))
     assert refused.exit_code == 1 and "--replace" in refused.output
     replaced = run("import", "--replace", str(edited))

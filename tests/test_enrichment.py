@@ -46,7 +46,9 @@ class TestActivities:
         day = _activity(notice, "全国科普日")
         assert day.tasks == (64,) and day.key_points == (9,)
 
-    @pytest.mark.parametrize("phrase", ["双减", "13个强国", "5个中国", "科幻十条", "中央厨房", "群众性示范科普活动", "专项行动"])
+    @pytest.mark.parametrize(
+        "phrase", ["双减", "13个强国", "5个中国", "科幻十条", "中央厨房", "群众性示范科普活动", "专项行动"]
+    )
     def test_policy_terms_and_generic_phrases_are_not_activities(self, notice: ParsedNotice, phrase: str) -> None:
         assert phrase not in {a.name for a in notice.activities}
 
@@ -79,7 +81,9 @@ class TestTargetGroups:
     def test_key_point_9_names_all_five_groups(self, notice: ParsedNotice) -> None:
         assert notice.key_points[8].target_groups == ("青少年", "农民", "产业工人", "老年人", "领导干部和公务员")
 
-    @pytest.mark.parametrize(("task", "group"), [(1, "领导干部和公务员"), (61, "老年人"), (33, "农民"), (11, "青少年"), (25, "产业工人")])
+    @pytest.mark.parametrize(
+        ("task", "group"), [(1, "领导干部和公务员"), (61, "老年人"), (33, "农民"), (11, "青少年"), (25, "产业工人")]
+    )
     def test_tasks_are_tagged(self, notice: ParsedNotice, task: int, group: str) -> None:
         assert group in notice.tasks[task - 1].target_groups
 
@@ -89,7 +93,9 @@ class TestTraceLinks:
         copied = 0
         for task in notice.tasks:
             clauses = [c for c in re.split(r"[。]", normalise(task.body)) if len(c) > 8]
-            homes = [kp.number for kp in notice.key_points if clauses and all(c in normalise(kp.full_text) for c in clauses)]
+            homes = [
+                kp.number for kp in notice.key_points if clauses and all(c in normalise(kp.full_text) for c in clauses)
+            ]
             if len(homes) == 1:
                 copied += 1
                 assert task.key_points and task.key_points[0][0] == homes[0], task.number
@@ -105,6 +111,8 @@ class TestTraceLinks:
             assert all(0 < s <= 1 for s in scores)
 
     def test_a_task_unrelated_to_any_key_point_has_no_link(self) -> None:
-        notice = parse_notice("2025年工作要点\n一、甲\n1.建设科技馆。完善设施。\n附件\n1.举办航海日活动。(交通运输部)\n")
+        notice = parse_notice(
+            "2025年工作要点\n一、甲\n1.建设科技馆。完善设施。\n附件\n1.举办航海日活动。(交通运输部)\n"
+        )
         assert notice.tasks[0].key_points == ()
         assert bigrams("建设科技馆") >= {"科技", "技馆"}

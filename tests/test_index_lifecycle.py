@@ -79,7 +79,9 @@ def test_store_change_makes_the_index_stale(index: SearchIndex, store: Engine, s
 
 
 def test_incremental_update_after_import(index: SearchIndex, store: Engine) -> None:
-    notice = parse_notice("2024年某省科学素质工作要点\n一、甲\n1.举办航天科普周。内容。\n附件\n1.举办航天科普周。(中国科协)\n")
+    notice = parse_notice(
+        "2024年某省科学素质工作要点\n一、甲\n1.举办航天科普周。内容。\n附件\n1.举办航天科普周。(中国科协)\n"
+    )
     with unit_of_work(store) as session:
         result = import_notice(session, notice)
     before = index.generation

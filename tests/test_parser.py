@@ -94,7 +94,11 @@ class TestSeedGroundTruth:
 
     @pytest.mark.parametrize(
         ("number", "units", "inner"),
-        [(1, ["中央组织部"], "中央党校(国家行政学院)"), (48, ["文物局"], "博物馆(纪念馆)"), (29, ["生态环境部"], "(科普类)")],
+        [
+            (1, ["中央组织部"], "中央党校(国家行政学院)"),
+            (48, ["文物局"], "博物馆(纪念馆)"),
+            (29, ["生态环境部"], "(科普类)"),
+        ],
     )
     def test_parentheses_inside_a_sentence_are_text(
         self, notice: ParsedNotice, number: int, units: list[str], inner: str
@@ -201,6 +205,8 @@ class TestBadInput:
             parse_notice(broken)
 
     def test_task_without_unit_list(self, seed_text: str) -> None:
-        broken = seed_text.replace("2.加强和改进公务员考录工作,注重对科学素质的测查和评价。(中央组织部)", "2.加强和改进公务员考录工作。")
+        broken = seed_text.replace(
+            "2.加强和改进公务员考录工作,注重对科学素质的测查和评价。(中央组织部)", "2.加强和改进公务员考录工作。"
+        )
         with pytest.raises(NoticeFormatError, match="ledger task 2 has no unit list"):
             parse_notice(broken)

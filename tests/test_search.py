@@ -90,7 +90,9 @@ class TestFilters:
     def test_section_label_or_ordinal(self, client: TestClient) -> None:
         by_label = _search(client, "科普", section="三", kind="key_point")
         assert _numbers(by_label, "key_point") <= {5, 6, 7, 8} and by_label["total"] > 0
-        assert _numbers(_search(client, "科普", section="3", kind="key_point"), "key_point") == _numbers(by_label, "key_point")
+        assert _numbers(_search(client, "科普", section="3", kind="key_point"), "key_point") == _numbers(
+            by_label, "key_point"
+        )
 
     def test_target_group(self, client: TestClient) -> None:
         assert 61 in _numbers(_search(client, "科普", target_group="老年人"))
@@ -184,7 +186,7 @@ class TestSuggest:
 class TestSnippets:
     def test_everything_but_matches_is_escaped(self) -> None:
         html, count = snippet('<script>alert("科幻")</script> 科幻', ["科幻"])
-        assert html == '&lt;script&gt;alert(&quot;<em>科幻</em>&quot;)&lt;/script&gt; <em>科幻</em>'
+        assert html == "&lt;script&gt;alert(&quot;<em>科幻</em>&quot;)&lt;/script&gt; <em>科幻</em>"
         assert count == 2
 
     def test_long_text_is_cut_around_the_matches(self) -> None:

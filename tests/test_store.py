@@ -53,7 +53,9 @@ class TestImport:
             assert store_counts(session)["tasks"] == 134
             assert store_counts(session)["departments"] == 34  # units are shared, not duplicated
 
-    def test_changed_copy_of_the_same_notice_conflicts(self, engine: Engine, notice: ParsedNotice, seed_text: str) -> None:
+    def test_changed_copy_of_the_same_notice_conflicts(
+        self, engine: Engine, notice: ParsedNotice, seed_text: str
+    ) -> None:
         _import(engine, notice)
         edited = parse_notice(seed_text.replace("67.推进全民数字素养与技能监测评估。", "67.推进全民数字素养监测。"))
         with pytest.raises(DocumentConflict, match="--replace"):
@@ -61,7 +63,9 @@ class TestImport:
         with Session(engine) as session:
             assert store_counts(session)["documents"] == 1
 
-    def test_replace_swaps_the_document_and_drops_orphans(self, engine: Engine, notice: ParsedNotice, seed_text: str) -> None:
+    def test_replace_swaps_the_document_and_drops_orphans(
+        self, engine: Engine, notice: ParsedNotice, seed_text: str
+    ) -> None:
         _import(engine, notice)
         edited = parse_notice(seed_text.replace("举办第37届全国青少年科技创新大赛", "举办第38届全国青少年科技创新大赛"))
         assert _import(engine, edited, replace=True).status == "replaced"
@@ -74,7 +78,9 @@ class TestImport:
         self, engine: Engine, notice: ParsedNotice, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         _import(engine, notice)
-        edited = parse_notice(notice.title and "2024年全民科学素质行动工作要点\n一、甲\n1.乙。丙。\n附件\n1.丁。(教育部)\n")
+        edited = parse_notice(
+            notice.title and "2024年全民科学素质行动工作要点\n一、甲\n1.乙。丙。\n附件\n1.丁。(教育部)\n"
+        )
         real_get_or_create = importer._get_or_create
 
         def crash_after_some_rows(*args: object, **kwargs: object) -> int:

@@ -24,7 +24,9 @@ class TestPages:
 
     def test_results_are_highlighted_and_facets_link(self, client: TestClient) -> None:
         page = client.get("/", params={"q": "科幻"}, headers=HTML).text
-        assert re.search(r'data-kind="task" data-number="6"', page) and re.search(r'data-kind="task" data-number="64"', page)
+        assert re.search(r'data-kind="task" data-number="6"', page) and re.search(
+            r'data-kind="task" data-number="64"', page
+        )
         assert "<em>科幻</em>" in page
         assert 'data-facet="department" data-value="中国科协"' in page
 
@@ -124,7 +126,9 @@ class TestObservability:
         client.get("/api/v1/tasks/6")
         client.get("/api/v1/tasks/99999")
         text = client.get("/metrics").text
-        assert re.search(r'kepu_http_requests_total\{method="GET",route="/api/v1/tasks/\{task_id\}",status="404"\} [1-9]', text)
+        assert re.search(
+            r'kepu_http_requests_total\{method="GET",route="/api/v1/tasks/\{task_id\}",status="404"\} [1-9]', text
+        )
         assert "kepu_http_request_duration_seconds_bucket" in text
         documents = float(re.search(r"^kepu_index_documents (\S+)$", text, re.M).group(1))  # type: ignore[union-attr]
         tasks_total = client.get("/api/v1/tasks").json()["total"]

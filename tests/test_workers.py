@@ -32,7 +32,9 @@ def test_two_workers_search_through_a_reindex(tmp_path: Path) -> None:
     subprocess.run([*kepu, "import", str(SEED)], env=env, check=True, capture_output=True, timeout=120)
     port = _free_port()
     log = (tmp_path / "server.log").open("w")
-    server = subprocess.Popen([*kepu, "serve", "--port", str(port), "--workers", "2"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    server = subprocess.Popen(
+        [*kepu, "serve", "--port", str(port), "--workers", "2"], env=env, stdout=log, stderr=subprocess.STDOUT
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60

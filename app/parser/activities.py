@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from app.parser.normalise import normalise
 from app.parser.records import ParsedActivity, ParsedKeyPoint, ParsedTask
 
-_QUOTES = "“”‘’\"「」『』"
+_QUOTES = '“”‘’"「」『』'
 _QUOTED_RUN = re.compile(r"(?:[“\"「][^“”\"「」]{2,40}[”\"」][、和与及]?)+")
 _QUOTED = re.compile(r"[“\"「]([^“”\"「」]{2,40})[”\"」]")
 _AFTER_QUOTE = re.compile(
@@ -156,9 +156,7 @@ def find_activity_names(text: str) -> dict[str, str]:
     return found
 
 
-def extract_activities(
-    key_points: Sequence[ParsedKeyPoint], tasks: Sequence[ParsedTask]
-) -> tuple[ParsedActivity, ...]:
+def extract_activities(key_points: Sequence[ParsedKeyPoint], tasks: Sequence[ParsedTask]) -> tuple[ParsedActivity, ...]:
     """Every activity named in the notice, each linked to the key points and tasks naming it."""
     texts = [("kp", kp.number, kp.full_text) for kp in key_points] + [("task", t.number, t.body) for t in tasks]
     names: dict[str, str] = {}

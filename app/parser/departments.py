@@ -13,9 +13,7 @@ from app.parser.normalise import normalise
 
 # Shapes of a unit's name: used to tell a department list "(教育部、科技部)" from a
 # parenthesis that is only text, "(科普类)", when a unit is not in the shipped data.
-_UNIT_ENDING = re.compile(
-    r"(部|委|局|院|会|署|办|联|中央|协|总局|行|台|社|馆|厅|室|委员会|集团|公司|中心|学院|大学)$"
-)
+_UNIT_ENDING = re.compile(r"(部|委|局|院|会|署|办|联|中央|协|总局|行|台|社|馆|厅|室|委员会|集团|公司|中心|学院|大学)$")
 
 
 @dataclass(frozen=True)
@@ -62,9 +60,7 @@ class DepartmentDirectory:
     def looks_like_unit(self, text: str) -> bool:
         """True for a known unit or a name shaped like one."""
         text = text.strip()
-        return bool(text) and (
-            self.resolve(text) is not None or (len(text) <= 20 and bool(_UNIT_ENDING.search(text)))
-        )
+        return bool(text) and (self.resolve(text) is not None or (len(text) <= 20 and bool(_UNIT_ENDING.search(text))))
 
 
 def _key(spelling: str) -> str:

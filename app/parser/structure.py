@@ -69,9 +69,7 @@ def parse_notice(text: str, directory: DepartmentDirectory | None = None) -> Par
     directory = directory or load_directory()
     text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     lines = [
-        _Line(i, raw.strip(), normalise(raw.strip()))
-        for i, raw in enumerate(text.split("\n"), start=1)
-        if raw.strip()
+        _Line(i, raw.strip(), normalise(raw.strip())) for i, raw in enumerate(text.split("\n"), start=1) if raw.strip()
     ]
     if not lines:
         raise NoticeFormatError("the file is empty; expected the text of a work-points notice")
@@ -104,9 +102,7 @@ def parse_notice(text: str, directory: DepartmentDirectory | None = None) -> Par
     parsed_points = tag_target_groups(parsed_points)
     parsed_tasks = tag_target_groups(parsed_tasks)
     parsed_tasks = trace_tasks(parsed_tasks, parsed_points)
-    departments = dict.fromkeys(
-        d.name for item in [*parsed_tasks, *parsed_points] for d in item.departments
-    )
+    departments = dict.fromkeys(d.name for item in [*parsed_tasks, *parsed_points] for d in item.departments)
     return ParsedNotice(
         title=title,
         year=year,
@@ -198,8 +194,7 @@ def _read_body(
         elif mode == "body":
             if not key_points or key_points[-1].section != len(sections) - 1:
                 raise NoticeFormatError(
-                    f"expected a numbered key point ('1.…') under section {sections[-1].label}, "
-                    f"found {ln.raw[:30]!r}",
+                    f"expected a numbered key point ('1.…') under section {sections[-1].label}, found {ln.raw[:30]!r}",
                     line=ln.number,
                 )
             key_points[-1].paragraphs.append(ln)
@@ -232,7 +227,9 @@ def _finish_key_point(draft: _KeyPointDraft, directory: DepartmentDirectory, *, 
     paragraphs = [p.raw for p in draft.paragraphs]
     units = None
     if with_units:  # editions without a ledger put the unit list at the end of the key point
-        last_raw, last_norm = (paragraphs[-1], draft.paragraphs[-1].norm) if paragraphs else (raw, draft.norm[number_len:].strip())
+        last_raw, last_norm = (
+            (paragraphs[-1], draft.paragraphs[-1].norm) if paragraphs else (raw, draft.norm[number_len:].strip())
+        )
         units = split_unit_list(last_raw, last_norm, directory)
         if units is not None:
             if paragraphs:
@@ -283,4 +280,3 @@ def _date(ln: _Line, y: str, m: str, d: str) -> dt.date:
         return dt.date(int(y), int(m), int(d))
     except ValueError as exc:
         raise NoticeFormatError(f"not a valid date: {ln.raw!r}", line=ln.number) from exc
-

@@ -20,7 +20,9 @@ _CLAUSE_END = re.compile(r"[。;!?,\n]")
 MIN_CLAUSE_BIGRAMS = 4
 _NOT_CJK_WORD = re.compile(r"[^\w]|[\d_]")
 # Bigrams that occur everywhere in these notices and say nothing about the topic.
-_COMMON = frozenset({"开展", "推进", "推动", "加强", "工作", "建设", "组织", "举办", "实施", "科普", "活动", "进一", "一步"})
+_COMMON = frozenset(
+    {"开展", "推进", "推动", "加强", "工作", "建设", "组织", "举办", "实施", "科普", "活动", "进一", "一步"}
+)
 
 
 def bigrams(text: str) -> set[str]:

@@ -54,7 +54,5 @@ def split_unit_list(raw: str, norm: str, directory: DepartmentDirectory) -> Unit
         return None
     if not leads and named:
         leads = [named[0]]  # by convention the first unit listed leads
-    roles = tuple(
-        ParsedDepartmentRole(name, "lead" if name in leads else "participant") for name in named
-    )
+    roles = tuple(ParsedDepartmentRole(name, "lead" if name in leads else "participant") for name in named)
     return UnitList(raw[: match.start()].rstrip(), roles, all_members)

@@ -27,6 +27,8 @@ def list_activities(
 
 
 @router.get("/{activity_id}", summary="活动详情 · Get an activity", responses=NOT_FOUND)
-def get_activity(session: SessionDep, activity_id: Annotated[int, Path(ge=1, description="Activity id.", examples=[1])]) -> s.ActivityPublic:
+def get_activity(
+    session: SessionDep, activity_id: Annotated[int, Path(ge=1, description="Activity id.", examples=[1])]
+) -> s.ActivityPublic:
     """One activity with the key points and tasks naming it."""
     return catalogue.get_activity(session, activity_id)

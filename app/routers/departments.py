@@ -16,7 +16,9 @@ router = APIRouter(prefix="/api/v1/departments", tags=["departments"], responses
 
 @router.get("", summary="列出成员单位 · List departments")
 def list_departments(
-    session: SessionDep, directory: DirectoryDep, document: Annotated[int | None, Query(ge=1, description="Count only this document's tasks.")] = None
+    session: SessionDep,
+    directory: DirectoryDep,
+    document: Annotated[int | None, Query(ge=1, description="Count only this document's tasks.")] = None,
 ) -> s.Page[s.DepartmentPublic]:
     """Every unit named in the ledger, with its task counts as lead and as participant."""
     items = catalogue.list_departments(session, directory, document=document)
@@ -24,6 +26,10 @@ def list_departments(
 
 
 @router.get("/{name}", summary="成员单位详情 · Get a department", responses=NOT_FOUND)
-def get_department(session: SessionDep, directory: DirectoryDep, name: Annotated[str, Path(max_length=50, description="Any name: 科协, 中国科学技术协会, 中国科协 …")]) -> s.DepartmentPublic:
+def get_department(
+    session: SessionDep,
+    directory: DirectoryDep,
+    name: Annotated[str, Path(max_length=50, description="Any name: 科协, 中国科学技术协会, 中国科协 …")],
+) -> s.DepartmentPublic:
     """One unit under any of its names; unknown names get close matches."""
     return catalogue.get_department(session, directory, name)

@@ -16,13 +16,17 @@ router = APIRouter(prefix="/api/v1/documents", tags=["documents"], responses=INV
 
 @router.get("", summary="列出通知 · List documents")
 def list_documents(
-    session: SessionDep, window: WindowDep, year: Annotated[int | None, Query(ge=1949, le=2100, description="Only this year's editions.")] = None
+    session: SessionDep,
+    window: WindowDep,
+    year: Annotated[int | None, Query(ge=1949, le=2100, description="Only this year's editions.")] = None,
 ) -> s.Page[s.DocumentPublic]:
     """Imported notices, newest year first."""
     return catalogue.list_documents(session, window, year=year)
 
 
 @router.get("/{document_id}", summary="通知详情 · Get a document", responses=NOT_FOUND)
-def get_document(session: SessionDep, document_id: Annotated[int, Path(ge=1, description="Document id.", examples=[1])]) -> s.DocumentPublic:
+def get_document(
+    session: SessionDep, document_id: Annotated[int, Path(ge=1, description="Document id.", examples=[1])]
+) -> s.DocumentPublic:
     """One notice: metadata, intro, sections and counts."""
     return catalogue.get_document(session, document_id)

@@ -18,7 +18,11 @@ def healthz() -> s.Health:
     return s.Health(status="ok")
 
 
-@router.get("/readyz", summary="就绪 · Readiness", responses={200: {"model": s.Health}, 503: {"model": s.Health, "description": "Not ready, with the reason."}})
+@router.get(
+    "/readyz",
+    summary="就绪 · Readiness",
+    responses={200: {"model": s.Health}, 503: {"model": s.Health, "description": "Not ready, with the reason."}},
+)
 def readyz(engine: EngineDep) -> JSONResponse:
     """The store is reachable and holds at least one document."""
     ready, detail = stats.readiness(engine)
@@ -30,7 +34,15 @@ def readyz(engine: EngineDep) -> JSONResponse:
     "/metrics",
     summary="监控指标 · Prometheus metrics",
     response_class=Response,
-    responses={200: {"content": {"text/plain": {"example": "kepu_http_requests_total{method=\"GET\",route=\"/api/v1/search\",status=\"200\"} 3.0"}}}},
+    responses={
+        200: {
+            "content": {
+                "text/plain": {
+                    "example": 'kepu_http_requests_total{method="GET",route="/api/v1/search",status="200"} 3.0'
+                }
+            }
+        }
+    },
 )
 def metrics(request: Request) -> Response:
     """Requests by route and status, a latency histogram, index size and last import time (this process)."""

@@ -20,13 +20,17 @@ def list_key_points(
     window: WindowDep,
     document: Annotated[int | None, Query(ge=1, description="Document id.")] = None,
     section: Annotated[str | None, Query(max_length=10, description="Section ordinal (3) or label (三).")] = None,
-    target_group: Annotated[str | None, Query(max_length=20, description="青少年, 农民, 产业工人, 老年人 or 领导干部和公务员.")] = None,
+    target_group: Annotated[
+        str | None, Query(max_length=20, description="青少年, 农民, 产业工人, 老年人 or 领导干部和公务员.")
+    ] = None,
 ) -> s.Page[s.KeyPointPublic]:
     """Key points matching every filter given."""
     return catalogue.list_key_points(session, window, document=document, section=section, target_group=target_group)
 
 
 @router.get("/{key_point_id}", summary="要点详情 · Get a key point", responses=NOT_FOUND)
-def get_key_point(session: SessionDep, key_point_id: Annotated[int, Path(ge=1, description="Key point id.", examples=[9])]) -> s.KeyPointPublic:
+def get_key_point(
+    session: SessionDep, key_point_id: Annotated[int, Path(ge=1, description="Key point id.", examples=[9])]
+) -> s.KeyPointPublic:
     """One key point with sub-paragraphs, activities and the tasks traced to it."""
     return catalogue.get_key_point(session, key_point_id)

@@ -34,11 +34,19 @@ def search_page(
     page: Annotated[int, Query(ge=1, le=1000)] = 1,
 ) -> HTMLResponse:
     """The search page; the query and filters live in the URL so a result page can be shared."""
-    filters = {k: v for k, v in {"kind": kind, "department": department, "section": section, "target_group": target_group}.items() if v}
+    filters = {
+        k: v
+        for k, v in {"kind": kind, "department": department, "section": section, "target_group": target_group}.items()
+        if v
+    }
     query = views.PageQuery(q, filters, page)
     context: dict[str, Any] = {
-        "active": "search", "q": q, "kinds": views.KINDS, "item_url": views.item_url,
-        "hidden_filters": list(filters.items()), "active_filters": views.active_filters(query),
+        "active": "search",
+        "q": q,
+        "kinds": views.KINDS,
+        "item_url": views.item_url,
+        "hidden_filters": list(filters.items()),
+        "active_filters": views.active_filters(query),
     }
     if not q.strip():
         return _render(request, "search.html", stats=stats.store_counts(session), **context)
@@ -46,15 +54,20 @@ def search_page(
         return _render(request, "search.html", 400, error=f"未知的类型 {kind!r}", **context)
     try:
         result = service.search(
-            q, SearchFilters(kind=kind, department=department, section=section, target_group=target_group),
+            q,
+            SearchFilters(kind=kind, department=department, section=section, target_group=target_group),
             Window(limit=views.PAGE_SIZE, offset=(page - 1) * views.PAGE_SIZE),
         )
     except AppError as exc:
         status = 400 if isinstance(exc, InvalidQuery) else exc.status
         return _render(request, "search.html", status, error=exc.detail, **context)
     return _render(
-        request, "search.html", result=result, facets=views.facet_links(query, result.facets),
-        pages=views.pages(query, result.total), **context,
+        request,
+        "search.html",
+        result=result,
+        facets=views.facet_links(query, result.facets),
+        pages=views.pages(query, result.total),
+        **context,
     )
 
 
@@ -65,7 +78,9 @@ def task_page(request: Request, session: SessionDep, task_id: Annotated[int, Pat
 
 
 @router.get("/departments/{name}", response_class=HTMLResponse)
-def department_page(request: Request, session: SessionDep, directory: DirectoryDep, name: Annotated[str, Path(max_length=50)]) -> HTMLResponse:
+def department_page(
+    request: Request, session: SessionDep, directory: DirectoryDep, name: Annotated[str, Path(max_length=50)]
+) -> HTMLResponse:
     """A unit's tasks as lead and as participant."""
     department = catalogue.get_department(session, directory, name)
     window = Window(limit=200, offset=0)
@@ -77,7 +92,9 @@ def department_page(request: Request, session: SessionDep, directory: DirectoryD
 
 
 @router.get("/overview", response_class=HTMLResponse)
-def overview_page(request: Request, session: SessionDep, document: Annotated[int | None, Query(ge=1)] = None) -> HTMLResponse:
+def overview_page(
+    request: Request, session: SessionDep, document: Annotated[int | None, Query(ge=1)] = None
+) -> HTMLResponse:
     """Heat map of key points × units and the trace matrix, as server-side SVG."""
     data = overview.build_overview(session, document)
     context: dict[str, Any] = {"overview": data, "active": "overview"}

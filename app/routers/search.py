@@ -21,28 +21,47 @@ RAW_QUERY_MAX = 10_000
 def search(
     service: SearchDep,
     window: WindowDep,
-    q: Annotated[str, Query(max_length=RAW_QUERY_MAX, description='Words (AND), `OR`, "phrase", -exclude. 科协 科幻; "全国科普日"; 科普日 OR 科技周', examples=["科协 科幻"])],
-    kind: Annotated[Literal["task", "key_point", "activity"] | None, Query(description="Only this kind of record.")] = None,
+    q: Annotated[
+        str,
+        Query(
+            max_length=RAW_QUERY_MAX,
+            description='Words (AND), `OR`, "phrase", -exclude. 科协 科幻; "全国科普日"; 科普日 OR 科技周',
+            examples=["科协 科幻"],
+        ),
+    ],
+    kind: Annotated[
+        Literal["task", "key_point", "activity"] | None, Query(description="Only this kind of record.")
+    ] = None,
     department: Annotated[str | None, Query(max_length=50, description="Any name of a unit.")] = None,
     section: Annotated[str | None, Query(max_length=10, description="Section label (三) or ordinal (3).")] = None,
-    target_group: Annotated[str | None, Query(max_length=20, description="青少年, 农民, 产业工人, 老年人 or 领导干部和公务员.")] = None,
+    target_group: Annotated[
+        str | None, Query(max_length=20, description="青少年, 农民, 产业工人, 老年人 or 领导干部和公务员.")
+    ] = None,
     document: Annotated[int | None, Query(ge=1, description="Document id.")] = None,
 ) -> s.SearchResponse:
     """Ranked hits (BM25F) with highlighted snippets, and facet counts over all hits."""
-    filters = SearchFilters(kind=kind, department=department, section=section, target_group=target_group, document=document)
+    filters = SearchFilters(
+        kind=kind, department=department, section=section, target_group=target_group, document=document
+    )
     return service.search(q, filters, window)
 
 
 @router.get(
     "/suggest",
     summary="输入提示 · Suggestions",
-    responses={**BAD_QUERY, 200: {"content": {"application/json": {"example": {"query": "科普", "suggestions": ["科普中国", "科普日"]}}}}},
+    responses={
+        **BAD_QUERY,
+        200: {"content": {"application/json": {"example": {"query": "科普", "suggestions": ["科普中国", "科普日"]}}}},
+    },
 )
 def suggest(
     service: SearchDep,
     q: Annotated[str, Query(max_length=RAW_QUERY_MAX, description="What has been typed so far.", examples=["科普"])],
     limit: Annotated[int, Query(ge=1, le=50, description="At most this many suggestions.")] = 10,
-    format: Annotated[Literal["json", "opensearch"], Query(description="json: {query, suggestions}; opensearch: [query, [suggestions]].")] = "json",
+    format: Annotated[
+        Literal["json", "opensearch"],
+        Query(description="json: {query, suggestions}; opensearch: [query, [suggestions]]."),
+    ] = "json",
 ) -> Any:
     """Completions from activity names, units and frequent words, best first."""
     suggestions = service.suggest(q, limit)

@@ -19,23 +19,50 @@ def list_tasks(
     session: SessionDep,
     directory: DirectoryDep,
     window: WindowDep,
-    department: Annotated[str | None, Query(max_length=50, description="Any name of a unit: 科协, 中国科学技术协会, 中科院 …", examples=["科协"])] = None,
-    role: Annotated[Literal["lead", "participant"] | None, Query(description="With department: only tasks it leads (牵头) or takes part in (参与).")] = None,
-    include_all_members: Annotated[bool, Query(description="With department: also tasks all member units take part in (各成员单位参与).")] = False,
-    key_point: Annotated[int | None, Query(ge=1, le=999, description="Tasks traced to the key point with this number.")] = None,
-    activity: Annotated[str | None, Query(max_length=100, description="Activity id, name or series (全国科普日).")] = None,
-    target_group: Annotated[str | None, Query(max_length=20, description="青少年, 农民, 产业工人, 老年人 or 领导干部和公务员.")] = None,
+    department: Annotated[
+        str | None,
+        Query(max_length=50, description="Any name of a unit: 科协, 中国科学技术协会, 中科院 …", examples=["科协"]),
+    ] = None,
+    role: Annotated[
+        Literal["lead", "participant"] | None,
+        Query(description="With department: only tasks it leads (牵头) or takes part in (参与)."),
+    ] = None,
+    include_all_members: Annotated[
+        bool, Query(description="With department: also tasks all member units take part in (各成员单位参与).")
+    ] = False,
+    key_point: Annotated[
+        int | None, Query(ge=1, le=999, description="Tasks traced to the key point with this number.")
+    ] = None,
+    activity: Annotated[
+        str | None, Query(max_length=100, description="Activity id, name or series (全国科普日).")
+    ] = None,
+    target_group: Annotated[
+        str | None, Query(max_length=20, description="青少年, 农民, 产业工人, 老年人 or 领导干部和公务员.")
+    ] = None,
     document: Annotated[int | None, Query(ge=1, description="Document id.")] = None,
-    sort: Annotated[catalogue.TaskSort, Query(description="number, -number, document (default) or -document.")] = "document",
+    sort: Annotated[
+        catalogue.TaskSort, Query(description="number, -number, document (default) or -document.")
+    ] = "document",
 ) -> s.Page[s.TaskPublic]:
     """Tasks matching every filter given."""
     return catalogue.list_tasks(
-        session, directory, window, department=department, role=role, include_all_members=include_all_members,
-        key_point=key_point, activity=activity, target_group=target_group, document=document, sort=sort,
+        session,
+        directory,
+        window,
+        department=department,
+        role=role,
+        include_all_members=include_all_members,
+        key_point=key_point,
+        activity=activity,
+        target_group=target_group,
+        document=document,
+        sort=sort,
     )
 
 
 @router.get("/{task_id}", summary="任务详情 · Get a task", responses=NOT_FOUND)
-def get_task(session: SessionDep, task_id: Annotated[int, Path(ge=1, description="Task id (see `id` in lists).", examples=[55])]) -> s.TaskPublic:
+def get_task(
+    session: SessionDep, task_id: Annotated[int, Path(ge=1, description="Task id (see `id` in lists).", examples=[55])]
+) -> s.TaskPublic:
     """One task: units and roles, trace links, activities, references, target groups."""
     return catalogue.get_task(session, task_id)

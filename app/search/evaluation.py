@@ -69,7 +69,6 @@ def evaluate(judgements: list[Judged], rank: Callable[[str], list[str]]) -> tupl
     return means, scores
 
 
-
 @contextmanager
 def seeded_search(tmp: Path, seed: Path) -> Iterator[Callable[[str], list[str]]]:
     """rank(q) → kind:number keys of tasks and key points, best first (activities are not judged)."""

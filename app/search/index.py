@@ -73,7 +73,8 @@ def read_store_state(engine: Engine) -> StoreState:
         state = session.get(m.StoreState, 1)
         hashes = session.exec(select(m.Document.id, m.Document.content_hash).order_by(col(m.Document.id))).all()
         count = sum(
-            int(session.exec(select(func.count()).select_from(model)).one()) for model in (m.Task, m.KeyPoint, m.Activity)
+            int(session.exec(select(func.count()).select_from(model)).one())
+            for model in (m.Task, m.KeyPoint, m.Activity)
         )
     digest = hashlib.sha256(json.dumps([list(h) for h in hashes]).encode()).hexdigest()[:16]
     return StoreState(state.generation if state else 0, digest, count)
@@ -259,7 +260,9 @@ class SearchIndex:
     def _write_meta(self, path: Path, state: StoreState, *, ix_records: int | None) -> None:
         assert self.segmenter is not None
         records = ix_records if ix_records is not None else state.records
-        meta = IndexMeta(state.generation, state.fingerprint, records, self.segmenter.fingerprint, time.time(), SCHEMA_VERSION)
+        meta = IndexMeta(
+            state.generation, state.fingerprint, records, self.segmenter.fingerprint, time.time(), SCHEMA_VERSION
+        )
         tmp = path / f".{META}.tmp"
         tmp.write_text(json.dumps(asdict(meta)), "utf-8")
         os.replace(tmp, path / META)
@@ -352,4 +355,3 @@ class SearchIndex:
         for path in self.root.glob("build-*"):
             if path.name != keep:
                 shutil.rmtree(path, ignore_errors=True)
-

@@ -60,7 +60,9 @@ def parse_query(text: str, *, max_chars: int) -> ParsedQuery:
         raise InvalidQuery(f"the query is {len(text):,} characters long; the limit is {max_chars}", limit=max_chars)
     bad = next((i for i, ch in enumerate(text) if unicodedata.category(ch) in ("Cc", "Cf") and ch not in "\t "), None)
     if bad is not None:
-        raise InvalidQuery(f"the query has a control character (U+{ord(text[bad]):04X}) at position {bad}", position=bad)
+        raise InvalidQuery(
+            f"the query has a control character (U+{ord(text[bad]):04X}) at position {bad}", position=bad
+        )
     terms: list[Term | str] = []  # str "OR" marks an operator
     i, n = 0, len(text)
     while i < n:
@@ -139,7 +141,9 @@ def analyse_term(term: Term, directory: DepartmentDirectory) -> TermAnalysis:
     if not found and not grams:
         raise InvalidQuery(f"{term.text!r} has nothing searchable in it (only punctuation or symbols)")
     department = directory.resolve(term.text)
-    return TermAnalysis(term.text, found, grams, department, list(synonyms().get(folded, ())), term.phrase, term.negated)
+    return TermAnalysis(
+        term.text, found, grams, department, list(synonyms().get(folded, ())), term.phrase, term.negated
+    )
 
 
 def _words_query(tokens: list[str], phrase: bool) -> wq.Query:

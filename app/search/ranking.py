@@ -73,7 +73,7 @@ class Ranker:
         field = self.schema[fieldname]
         postings = self.reader.postings(fieldname, text)
         if not field.scorable:  # ID/KEYWORD filters: membership only
-            return {docnum: 0.0 for docnum in postings.all_ids()}
+            return dict.fromkeys(postings.all_ids(), 0.0)
         # Whoosh's own BM25F: its idf, and a posting weight that already carries the
         # field boost (term frequency × boost), saturated by K1 like any frequency.
         df = self.reader.doc_frequency(fieldname, text)
@@ -96,7 +96,10 @@ class Ranker:
         if isinstance(q, wq.Term):
             return _scaled(self.term(q.fieldname, q.text), q.boost)
         if isinstance(q, wq.Prefix):
-            expanded = [wq.Term(q.fieldname, t.decode() if isinstance(t, bytes) else t) for t in self.reader.expand_prefix(q.fieldname, q.text)]
+            expanded = [
+                wq.Term(q.fieldname, t.decode() if isinstance(t, bytes) else t)
+                for t in self.reader.expand_prefix(q.fieldname, q.text)
+            ]
             return _scaled(_sum([self.scores(t) for t in expanded]), q.boost)
         if isinstance(q, SubstringPhrase):
             candidates = _intersect([self.scores(sub) for sub in q.subqueries])
@@ -119,7 +122,9 @@ class Ranker:
         stored = self.searcher.stored_fields(docnum)
         return fold(f"{stored.get('title', '')}\n{stored.get('body', '')}")
 
-    def top(self, q: wq.Query, limit: int, allowed: AbstractSet[int] | None = None) -> tuple[list[tuple[int, float]], Scores]:
+    def top(
+        self, q: wq.Query, limit: int, allowed: AbstractSet[int] | None = None
+    ) -> tuple[list[tuple[int, float]], Scores]:
         """The best `limit` (docnum, score), ties to the lower docnum, and all matches."""
         scores = self.scores(q)
         if allowed is not None:

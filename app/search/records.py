@@ -33,7 +33,9 @@ def iter_records(session: Session, document_ids: Iterable[int] | None = None) ->
     # Records are written in (document, key points before tasks, number) order: Whoosh breaks
     # score ties by document number, so that order is the tie-break users see.
     key_points = session.exec(
-        select(m.KeyPoint).where(col(m.KeyPoint.document_id).in_(ids)).order_by(col(m.KeyPoint.document_id), col(m.KeyPoint.number))
+        select(m.KeyPoint)
+        .where(col(m.KeyPoint.document_id).in_(ids))
+        .order_by(col(m.KeyPoint.document_id), col(m.KeyPoint.number))
     ).all()
     kp_section = {kp.id: sections[kp.section_id] for kp in key_points}
 
@@ -45,10 +47,18 @@ def iter_records(session: Session, document_ids: Iterable[int] | None = None) ->
         .order_by(col(m.SubParagraph.position))
     ):
         paragraphs[kp_id].append(text)
-    kp_groups = _pairs(session.exec(select(m.KeyPointTargetGroup.key_point_id, m.KeyPointTargetGroup.name).join(m.KeyPoint).where(col(m.KeyPoint.document_id).in_(ids))))
+    kp_groups = _pairs(
+        session.exec(
+            select(m.KeyPointTargetGroup.key_point_id, m.KeyPointTargetGroup.name)
+            .join(m.KeyPoint)
+            .where(col(m.KeyPoint.document_id).in_(ids))
+        )
+    )
     kp_units = _pairs(
         session.exec(
-            select(m.KeyPointDepartment.key_point_id, m.Department.name, m.Department.full_name, m.KeyPointDepartment.role)
+            select(
+                m.KeyPointDepartment.key_point_id, m.Department.name, m.Department.full_name, m.KeyPointDepartment.role
+            )
             .join(m.Department)
             .join(m.KeyPoint)
             .where(col(m.KeyPoint.document_id).in_(ids))
@@ -66,10 +76,19 @@ def iter_records(session: Session, document_ids: Iterable[int] | None = None) ->
         ),
         whole=True,
     )
-    task_groups = _pairs(session.exec(select(m.TaskTargetGroup.task_id, m.TaskTargetGroup.name).join(m.Task).where(col(m.Task.document_id).in_(ids))))
+    task_groups = _pairs(
+        session.exec(
+            select(m.TaskTargetGroup.task_id, m.TaskTargetGroup.name)
+            .join(m.Task)
+            .where(col(m.Task.document_id).in_(ids))
+        )
+    )
     task_points = _pairs(
         session.exec(
-            select(m.TraceLink.task_id, m.TraceLink.key_point_id).join(m.Task).where(col(m.Task.document_id).in_(ids)).order_by(col(m.TraceLink.rank))
+            select(m.TraceLink.task_id, m.TraceLink.key_point_id)
+            .join(m.Task)
+            .where(col(m.Task.document_id).in_(ids))
+            .order_by(col(m.TraceLink.rank))
         )
     )
 
@@ -86,23 +105,43 @@ def iter_records(session: Session, document_ids: Iterable[int] | None = None) ->
         for kp in points_by_doc[document_id]:  # type: ignore[index]
             body = "\n".join([kp.body, *paragraphs[kp.id]])  # type: ignore[index]
             yield _record(
-                "key_point", kp.id, kp.document_id, years[kp.document_id], kp.number, kp.title, body,  # type: ignore[arg-type]
-                kp_units[kp.id], [kp_section[kp.id]], kp_groups[kp.id],  # type: ignore[index]
+                "key_point",
+                kp.id,
+                kp.document_id,
+                years[kp.document_id],
+                kp.number,
+                kp.title,
+                body,  # type: ignore[arg-type]
+                kp_units[kp.id],
+                [kp_section[kp.id]],
+                kp_groups[kp.id],  # type: ignore[index]
             )
         for task in tasks_by_doc[document_id]:  # type: ignore[index]
             title, body = _first_sentence(task.body)
             section = [kp_section[k] for k in task_points[task.id][:1]]  # type: ignore[index]
             yield _record(
-                "task", task.id, task.document_id, years[task.document_id], task.number, title, body,  # type: ignore[arg-type]
-                task_units[task.id], section, task_groups[task.id],  # type: ignore[index]
+                "task",
+                task.id,
+                task.document_id,
+                years[task.document_id],
+                task.number,
+                title,
+                body,  # type: ignore[arg-type]
+                task_units[task.id],
+                section,
+                task_groups[task.id],  # type: ignore[index]
             )
     yield from _activity_records(session, ids, years, kp_section)
 
 
-def _activity_records(session: Session, ids: list[int], years: dict[int | None, int], kp_section: dict[int | None, str]) -> Iterator[Record]:
+def _activity_records(
+    session: Session, ids: list[int], years: dict[int | None, int], kp_section: dict[int | None, str]
+) -> Iterator[Record]:
     mentions: dict[int, dict[str, set[Any]]] = defaultdict(lambda: {"tasks": set(), "kps": set(), "docs": set()})
     for activity_id, task_id, document_id in session.exec(
-        select(m.TaskActivity.activity_id, m.TaskActivity.task_id, m.Task.document_id).join(m.Task).where(col(m.Task.document_id).in_(ids))
+        select(m.TaskActivity.activity_id, m.TaskActivity.task_id, m.Task.document_id)
+        .join(m.Task)
+        .where(col(m.Task.document_id).in_(ids))
     ):
         mentions[activity_id]["tasks"].add(task_id)
         mentions[activity_id]["docs"].add(document_id)
@@ -113,15 +152,25 @@ def _activity_records(session: Session, ids: list[int], years: dict[int | None, 
     ):
         mentions[activity_id]["kps"].add(kp_id)
         mentions[activity_id]["docs"].add(document_id)
-    activities = session.exec(select(m.Activity).where(col(m.Activity.id).in_(list(mentions))).order_by(col(m.Activity.id))).all()
+    activities = session.exec(
+        select(m.Activity).where(col(m.Activity.id).in_(list(mentions))).order_by(col(m.Activity.id))
+    ).all()
     for activity in activities:
         seen = mentions[activity.id]  # type: ignore[index]
         # An activity shared by several editions is indexed once, under its earliest document.
         document_id = min(seen["docs"])
         yield _record(
-            "activity", activity.id, document_id, years[document_id], 0, activity.name, activity.series,  # type: ignore[arg-type]
+            "activity",
+            activity.id,
+            document_id,
+            years[document_id],
+            0,
+            activity.name,
+            activity.series,  # type: ignore[arg-type]
             # No units: an activity is found by its name, not by who runs the tasks naming it.
-            [], sorted({kp_section[k] for k in seen["kps"]}), [],
+            [],
+            sorted({kp_section[k] for k in seen["kps"]}),
+            [],
             extra={"activity_kind": activity.kind},
         )
 

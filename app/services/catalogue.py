@@ -55,7 +55,9 @@ def list_documents(session: Session, window: Window, *, year: int | None = None)
     if year is not None:
         query = query.where(m.Document.year == year)
     total = _count(session, query)
-    rows = session.exec(query.order_by(col(m.Document.year).desc(), col(m.Document.id)).limit(window.limit).offset(window.offset)).all()
+    rows = session.exec(
+        query.order_by(col(m.Document.year).desc(), col(m.Document.id)).limit(window.limit).offset(window.offset)
+    ).all()
     return s.Page(items=[_document(session, d) for d in rows], total=total, limit=window.limit, offset=window.offset)
 
 
@@ -68,7 +70,9 @@ def get_document(session: Session, document_id: int) -> s.DocumentPublic:
 
 
 def _document(session: Session, doc: m.Document) -> s.DocumentPublic:
-    sections = session.exec(select(m.Section).where(m.Section.document_id == doc.id).order_by(col(m.Section.ordinal))).all()
+    sections = session.exec(
+        select(m.Section).where(m.Section.document_id == doc.id).order_by(col(m.Section.ordinal))
+    ).all()
     task_ids = select(m.Task.id).where(m.Task.document_id == doc.id)
     kp_ids = select(m.KeyPoint.id).where(m.KeyPoint.document_id == doc.id)
     counts = s.DocumentCounts(
@@ -76,12 +80,16 @@ def _document(session: Session, doc: m.Document) -> s.DocumentPublic:
         key_points=_count(session, select(m.KeyPoint).where(m.KeyPoint.document_id == doc.id)),
         tasks=_count(session, select(m.Task).where(m.Task.document_id == doc.id)),
         departments=session.exec(
-            select(func.count(func.distinct(m.TaskDepartment.department_id))).where(col(m.TaskDepartment.task_id).in_(task_ids))
+            select(func.count(func.distinct(m.TaskDepartment.department_id))).where(
+                col(m.TaskDepartment.task_id).in_(task_ids)
+            )
         ).one(),
         activities=session.exec(
             select(func.count(func.distinct(m.Activity.id))).where(
                 or_(
-                    col(m.Activity.id).in_(select(m.TaskActivity.activity_id).where(col(m.TaskActivity.task_id).in_(task_ids))),
+                    col(m.Activity.id).in_(
+                        select(m.TaskActivity.activity_id).where(col(m.TaskActivity.task_id).in_(task_ids))
+                    ),
                     col(m.Activity.id).in_(
                         select(m.KeyPointActivity.activity_id).where(col(m.KeyPointActivity.key_point_id).in_(kp_ids))
                     ),
@@ -137,9 +145,13 @@ def list_tasks(
         )
     if activity is not None:
         activity_ids = _activity_ids(session, activity)
-        query = query.where(col(m.Task.id).in_(select(m.TaskActivity.task_id).where(col(m.TaskActivity.activity_id).in_(activity_ids))))
+        query = query.where(
+            col(m.Task.id).in_(select(m.TaskActivity.task_id).where(col(m.TaskActivity.activity_id).in_(activity_ids)))
+        )
     if check_target_group(target_group) is not None:
-        query = query.where(col(m.Task.id).in_(select(m.TaskTargetGroup.task_id).where(m.TaskTargetGroup.name == target_group)))
+        query = query.where(
+            col(m.Task.id).in_(select(m.TaskTargetGroup.task_id).where(m.TaskTargetGroup.name == target_group))
+        )
     total = _count(session, query)
     order = {
         "number": (col(m.Task.number), col(m.Task.document_id)),
@@ -198,7 +210,9 @@ def tasks_public(session: Session, tasks: Sequence[m.Task]) -> list[s.TaskPublic
         lambda r: r[1],
     )
     groups = _grouped(
-        session.exec(select(m.TaskTargetGroup.task_id, m.TaskTargetGroup.name).where(col(m.TaskTargetGroup.task_id).in_(ids))),
+        session.exec(
+            select(m.TaskTargetGroup.task_id, m.TaskTargetGroup.name).where(col(m.TaskTargetGroup.task_id).in_(ids))
+        ),
         lambda r: r[1],
     )
     order = list(target_group_words())
@@ -239,7 +253,9 @@ def list_key_points(
         query = query.where(col(m.KeyPoint.section_id).in_(_section_ids(section)))
     if check_target_group(target_group) is not None:
         query = query.where(
-            col(m.KeyPoint.id).in_(select(m.KeyPointTargetGroup.key_point_id).where(m.KeyPointTargetGroup.name == target_group))
+            col(m.KeyPoint.id).in_(
+                select(m.KeyPointTargetGroup.key_point_id).where(m.KeyPointTargetGroup.name == target_group)
+            )
         )
     total = _count(session, query)
     rows = session.exec(
@@ -260,7 +276,10 @@ def key_points_public(session: Session, key_points: Sequence[m.KeyPoint]) -> lis
     """Public models for key points, loading their links in a fixed number of queries."""
     ids = [k.id for k in key_points]
     docs = _documents(session, {k.document_id for k in key_points})
-    sections = {x.id: _section(x) for x in session.exec(select(m.Section).where(col(m.Section.id).in_({k.section_id for k in key_points})))}
+    sections = {
+        x.id: _section(x)
+        for x in session.exec(select(m.Section).where(col(m.Section.id).in_({k.section_id for k in key_points})))
+    }
     paragraphs = _grouped(
         session.exec(
             select(m.SubParagraph.key_point_id, m.SubParagraph.text)
@@ -271,7 +290,9 @@ def key_points_public(session: Session, key_points: Sequence[m.KeyPoint]) -> lis
     )
     departments = _grouped(
         session.exec(
-            select(m.KeyPointDepartment.key_point_id, m.Department.name, m.Department.full_name, m.KeyPointDepartment.role)
+            select(
+                m.KeyPointDepartment.key_point_id, m.Department.name, m.Department.full_name, m.KeyPointDepartment.role
+            )
             .join(m.Department)
             .where(col(m.KeyPointDepartment.key_point_id).in_(ids))
             .order_by(col(m.KeyPointDepartment.position))
@@ -298,7 +319,9 @@ def key_points_public(session: Session, key_points: Sequence[m.KeyPoint]) -> lis
     )
     groups = _grouped(
         session.exec(
-            select(m.KeyPointTargetGroup.key_point_id, m.KeyPointTargetGroup.name).where(col(m.KeyPointTargetGroup.key_point_id).in_(ids))
+            select(m.KeyPointTargetGroup.key_point_id, m.KeyPointTargetGroup.name).where(
+                col(m.KeyPointTargetGroup.key_point_id).in_(ids)
+            )
         ),
         lambda r: r[1],
     )
@@ -335,7 +358,9 @@ def key_points_public(session: Session, key_points: Sequence[m.KeyPoint]) -> lis
 # --- departments -------------------------------------------------------------
 
 
-def list_departments(session: Session, directory: DepartmentDirectory, *, document: int | None = None) -> list[s.DepartmentPublic]:
+def list_departments(
+    session: Session, directory: DepartmentDirectory, *, document: int | None = None
+) -> list[s.DepartmentPublic]:
     """Units named in the store, most tasks first."""
     counts = _department_counts(session, document=document)
     rows = session.exec(select(m.Department).order_by(col(m.Department.id))).all()
@@ -352,11 +377,18 @@ def get_department(session: Session, directory: DepartmentDirectory, spelling: s
     return _department(directory, name, full_name, _department_counts(session).get(name, {}))
 
 
-def _department(directory: DepartmentDirectory, name: str, full_name: str, counts: dict[str, int]) -> s.DepartmentPublic:
+def _department(
+    directory: DepartmentDirectory, name: str, full_name: str, counts: dict[str, int]
+) -> s.DepartmentPublic:
     lead, participant = counts.get("lead", 0), counts.get("participant", 0)
     aliases = [a for a in directory.spellings(name) if a not in (name, full_name)]
     return s.DepartmentPublic(
-        name=name, full_name=full_name, aliases=aliases, lead_count=lead, participant_count=participant, task_count=lead + participant
+        name=name,
+        full_name=full_name,
+        aliases=aliases,
+        lead_count=lead,
+        participant_count=participant,
+        task_count=lead + participant,
     )
 
 
@@ -387,7 +419,9 @@ def list_activities(
     if document is not None:
         query = query.where(
             or_(
-                col(m.Activity.id).in_(select(m.TaskActivity.activity_id).join(m.Task).where(m.Task.document_id == document)),
+                col(m.Activity.id).in_(
+                    select(m.TaskActivity.activity_id).join(m.Task).where(m.Task.document_id == document)
+                ),
                 col(m.Activity.id).in_(
                     select(m.KeyPointActivity.activity_id).join(m.KeyPoint).where(m.KeyPoint.document_id == document)
                 ),
@@ -436,7 +470,9 @@ def activities_public(session: Session, rows: Sequence[m.Activity]) -> list[s.Ac
 def _activity_ids(session: Session, activity: str) -> list[int]:
     if activity.isdigit():
         return [int(activity)]
-    ids = session.exec(select(m.Activity.id).where(or_(m.Activity.name == activity, m.Activity.series == activity))).all()
+    ids = session.exec(
+        select(m.Activity.id).where(or_(m.Activity.name == activity, m.Activity.series == activity))
+    ).all()
     if not ids:
         raise NotFound(f"no activity is called {activity!r}")
     return [i for i in ids if i is not None]

@@ -178,7 +178,9 @@ def _insert(session: Session, notice: ParsedNotice, source_name: str | None, dir
     kp_ids = {kp.number: row.id for kp, row in zip(notice.key_points, kp_rows, strict=True)}
     for kp in notice.key_points:
         kp_id = kp_ids[kp.number]
-        session.add_all(m.SubParagraph(key_point_id=kp_id, position=i, text=t) for i, t in enumerate(kp.sub_paragraphs, 1))
+        session.add_all(
+            m.SubParagraph(key_point_id=kp_id, position=i, text=t) for i, t in enumerate(kp.sub_paragraphs, 1)
+        )
         session.add_all(
             m.KeyPointDepartment(key_point_id=kp_id, department_id=departments[d.name], role=d.role, position=i)
             for i, d in enumerate(kp.departments, 1)
@@ -207,7 +209,13 @@ def _insert(session: Session, notice: ParsedNotice, source_name: str | None, dir
     activities: dict[str, int] = {}
     for activity in notice.activities:
         aid = _get_or_create(
-            session, activities, m.Activity, activity.name, name=activity.name, kind=activity.kind, series=activity.series
+            session,
+            activities,
+            m.Activity,
+            activity.name,
+            name=activity.name,
+            kind=activity.kind,
+            series=activity.series,
         )
         session.add_all(m.KeyPointActivity(key_point_id=kp_ids[n], activity_id=aid) for n in activity.key_points)
         session.add_all(m.TaskActivity(task_id=task_ids[n], activity_id=aid) for n in activity.tasks)

@@ -43,7 +43,9 @@ def import_file(
         result = import_notice(session, notice, replace=replace, source_name=path.name)
     if index is not None and result.status != "unchanged":
         try:
-            index.update_documents(engine, [result.document_id], removed=[result.replaced_id] if result.replaced_id else [])
+            index.update_documents(
+                engine, [result.document_id], removed=[result.replaced_id] if result.replaced_id else []
+            )
         except Exception:
             log.exception("search index update failed after importing %s; it will be rebuilt from the store", path.name)
     return result

@@ -33,18 +33,24 @@ def build_overview(session: Session, document_id: int | None = None) -> Overview
     doc = session.get(m.Document, document_id) if document_id else session.exec(query).first()
     if doc is None:
         return None
-    key_points = list(session.exec(select(m.KeyPoint).where(m.KeyPoint.document_id == doc.id).order_by(col(m.KeyPoint.number))))
+    key_points = list(
+        session.exec(select(m.KeyPoint).where(m.KeyPoint.document_id == doc.id).order_by(col(m.KeyPoint.number)))
+    )
     tasks = list(session.exec(select(m.Task).where(m.Task.document_id == doc.id).order_by(col(m.Task.number))))
     task_ids = [t.id for t in tasks]
     links: dict[int, list[tuple[int, float]]] = defaultdict(list)
     for task_id, kp_id, score in session.exec(
-        select(m.TraceLink.task_id, m.TraceLink.key_point_id, m.TraceLink.score).where(col(m.TraceLink.task_id).in_(task_ids))
+        select(m.TraceLink.task_id, m.TraceLink.key_point_id, m.TraceLink.score).where(
+            col(m.TraceLink.task_id).in_(task_ids)
+        )
     ):
         links[task_id].append((kp_id, score))
     counts: dict[tuple[int | None, str], int] = defaultdict(int)
     totals: dict[str, int] = defaultdict(int)
     for task_id, name in session.exec(
-        select(m.TaskDepartment.task_id, m.Department.name).join(m.Department).where(col(m.TaskDepartment.task_id).in_(task_ids))
+        select(m.TaskDepartment.task_id, m.Department.name)
+        .join(m.Department)
+        .where(col(m.TaskDepartment.task_id).in_(task_ids))
     ):
         totals[name] += 1
         for kp_id, _ in links.get(task_id) or [(None, 0.0)]:

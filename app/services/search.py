@@ -69,7 +69,14 @@ class SearchService:
     """Answers search and suggest requests from one SearchIndex."""
 
     def __init__(
-        self, index: SearchIndex, engine: Engine, directory: DepartmentDirectory, *, max_query_chars: int, cache_size: int, sync_seconds: float = 5.0
+        self,
+        index: SearchIndex,
+        engine: Engine,
+        directory: DepartmentDirectory,
+        *,
+        max_query_chars: int,
+        cache_size: int,
+        sync_seconds: float = 5.0,
     ) -> None:
         self.index = index
         self.engine = engine
@@ -103,7 +110,10 @@ class SearchService:
             best, matched = ranker.top(query, window.offset + window.limit, allowed)
             total = len(matched)
             facets = {name: self._count_facet(name, matched.keys()) for name in FACETS}
-            items = [self._item(searcher.stored_fields(docnum), score, terms, documents) for docnum, score in best[window.offset :]]
+            items = [
+                self._item(searcher.stored_fields(docnum), score, terms, documents)
+                for docnum, score in best[window.offset :]
+            ]
         response = s.SearchResponse(
             items=items,
             total=total,
@@ -183,11 +193,15 @@ class SearchService:
         if self._names is None or self._names[0] != self.index.generation:
             with Session(self.engine) as session:
                 names = list(session.exec(select(m.Activity.name)).all())
-                docs = {d.id: s.DocumentRef(id=d.id, year=d.year, title=d.title) for d in session.exec(select(m.Document))}  # type: ignore[misc]
+                docs = {
+                    d.id: s.DocumentRef(id=d.id, year=d.year, title=d.title) for d in session.exec(select(m.Document))
+                }  # type: ignore[misc]
             self._names = (self.index.generation, names, docs)  # type: ignore[assignment]
         return self._names  # type: ignore[return-value]
 
-    def _item(self, fields: dict[str, Any], score: float, terms: list[str], documents: dict[int, s.DocumentRef]) -> s.SearchItem:
+    def _item(
+        self, fields: dict[str, Any], score: float, terms: list[str], documents: dict[int, s.DocumentRef]
+    ) -> s.SearchItem:
         title, body = fields["title"], fields.get("body", "")
         full = f"{title}。{body}" if fields["kind"] != "activity" and body else title
         html, _ = snippet(full, terms)

@@ -47,7 +47,9 @@ def heat_map(ov: Overview) -> str:
         )
     for i, (kp_id, label) in enumerate(rows):
         y = TOP + CELL * i
-        parts.append(f'<text x="{LEFT - 6}" y="{y + CELL * 0.7}" text-anchor="end" class="row-label">{_label(label, 13)}</text>')
+        parts.append(
+            f'<text x="{LEFT - 6}" y="{y + CELL * 0.7}" text-anchor="end" class="row-label">{_label(label, 13)}</text>'
+        )
         for j, name in enumerate(ov.departments):
             n = ov.counts.get((kp_id, name), 0)
             x = LEFT + CELL * j
@@ -57,7 +59,9 @@ def heat_map(ov: Overview) -> str:
             )
             if n:
                 fill = "#fff" if n / top > 0.5 else "#123"
-                parts.append(f'<text x="{x + (CELL - 2) / 2}" y="{y + CELL * 0.68}" text-anchor="middle" class="cell" fill="{fill}">{n}</text>')
+                parts.append(
+                    f'<text x="{x + (CELL - 2) / 2}" y="{y + CELL * 0.68}" text-anchor="middle" class="cell" fill="{fill}">{n}</text>'
+                )
     parts.append("</svg>")
     return "".join(parts)
 
@@ -76,10 +80,14 @@ def trace_matrix(ov: Overview) -> str:
     ]
     for j, task in enumerate(ov.tasks):
         if task.number % 5 == 0 or task.number == 1:
-            parts.append(f'<text x="{left + cell * j + cell / 2}" y="{top - 8}" text-anchor="middle" class="col-label">{task.number}</text>')
+            parts.append(
+                f'<text x="{left + cell * j + cell / 2}" y="{top - 8}" text-anchor="middle" class="col-label">{task.number}</text>'
+            )
     for i, kp in enumerate(ov.key_points):
         y = top + CELL * i
-        parts.append(f'<text x="{left - 6}" y="{y + CELL * 0.7}" text-anchor="end" class="row-label">{_label(f"{kp.number}. {kp.title}", 13)}</text>')
+        parts.append(
+            f'<text x="{left - 6}" y="{y + CELL * 0.7}" text-anchor="end" class="row-label">{_label(f"{kp.number}. {kp.title}", 13)}</text>'
+        )
         for j, task in enumerate(ov.tasks):
             score = ov.trace.get((kp.id, task.id), 0.0)  # type: ignore[arg-type]
             rect = (

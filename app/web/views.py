@@ -49,7 +49,10 @@ def facet_links(query: PageQuery, facets: dict[str, dict[str, int]]) -> list[dic
     for name, counts in facets.items():
         if name in query.filters or not counts:
             continue
-        values = [{"value": v, "label": _value_label(name, v), "count": n, "url": query.url(**{name: v})} for v, n in list(counts.items())[:12]]
+        values = [
+            {"value": v, "label": _value_label(name, v), "count": n, "url": query.url(**{name: v})}
+            for v, n in list(counts.items())[:12]
+        ]
         links.append({"name": name, "label": FACET_LABELS[name], "values": values})
     return links
 
@@ -64,7 +67,10 @@ def _value_label(name: str, value: str) -> str:
 
 def active_filters(query: PageQuery) -> list[tuple[str, str]]:
     """(label, URL without it) for each filter in force."""
-    return [(f"{FACET_LABELS.get(k, '人群')}:{_value_label(k, v)}", query.url(**{k: None})) for k, v in query.filters.items()]
+    return [
+        (f"{FACET_LABELS.get(k, '人群')}:{_value_label(k, v)}", query.url(**{k: None}))
+        for k, v in query.filters.items()
+    ]
 
 
 def pages(query: PageQuery, total: int) -> list[dict[str, Any]]:
