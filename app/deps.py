@@ -39,8 +39,8 @@ def get_search(request: Request) -> SearchService:
 
 
 def get_window(
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"Items per page, 1–{MAX_LIMIT}.")] = 50,
-    offset: Annotated[int, Query(ge=0, le=1_000_000, description="Items to skip.")] = 0,
+    limit: Annotated[int, Query(examples=[20], ge=1, le=MAX_LIMIT, description=f"Items per page, 1–{MAX_LIMIT}.")] = 50,
+    offset: Annotated[int, Query(examples=[0], ge=0, le=1_000_000, description="Items to skip.")] = 0,
 ) -> Window:
     """Pagination parameters, validated."""
     return Window(limit=limit, offset=offset)

@@ -79,6 +79,7 @@ class TestDocs:
                 assert op.get("tags"), (path, method)
                 for param in op.get("parameters", []):
                     assert param.get("description"), (path, param["name"])
+                    assert param.get("examples") or param["schema"].get("examples"), (path, param["name"])
                 errors = [code for code in op["responses"] if code.startswith(("4", "5"))]
                 if op.get("parameters"):
                     assert "422" in errors, (path, method)

@@ -19,8 +19,8 @@ Kind = Literal["campaign", "programme", "competition", "conference", "observance
 def list_activities(
     session: SessionDep,
     window: WindowDep,
-    kind: Annotated[Kind | None, Query(description="Only this kind.")] = None,
-    document: Annotated[int | None, Query(ge=1, description="Only those named in this document.")] = None,
+    kind: Annotated[Kind | None, Query(examples=["observance"], description="Only this kind.")] = None,
+    document: Annotated[int | None, Query(examples=[1], ge=1, description="Only those named in this document.")] = None,
 ) -> s.Page[s.ActivityPublic]:
     """Named activities in order of first mention."""
     return catalogue.list_activities(session, window, kind=kind, document=document)

@@ -18,7 +18,7 @@ router = APIRouter(prefix="/api/v1/departments", tags=["departments"], responses
 def list_departments(
     session: SessionDep,
     directory: DirectoryDep,
-    document: Annotated[int | None, Query(ge=1, description="Count only this document's tasks.")] = None,
+    document: Annotated[int | None, Query(examples=[1], ge=1, description="Count only this document's tasks.")] = None,
 ) -> s.Page[s.DepartmentPublic]:
     """Every unit named in the ledger, with its task counts as lead and as participant."""
     items = catalogue.list_departments(session, directory, document=document)
@@ -29,7 +29,9 @@ def list_departments(
 def get_department(
     session: SessionDep,
     directory: DirectoryDep,
-    name: Annotated[str, Path(max_length=50, description="Any name: 科协, 中国科学技术协会, 中国科协 …")],
+    name: Annotated[
+        str, Path(examples=["科协"], max_length=50, description="Any name: 科协, 中国科学技术协会, 中国科协 …")
+    ],
 ) -> s.DepartmentPublic:
     """One unit under any of its names; unknown names get close matches."""
     return catalogue.get_department(session, directory, name)

@@ -18,7 +18,9 @@ router = APIRouter(prefix="/api/v1/documents", tags=["documents"], responses=INV
 def list_documents(
     session: SessionDep,
     window: WindowDep,
-    year: Annotated[int | None, Query(ge=1949, le=2100, description="Only this year's editions.")] = None,
+    year: Annotated[
+        int | None, Query(examples=[2023], ge=1949, le=2100, description="Only this year's editions.")
+    ] = None,
 ) -> s.Page[s.DocumentPublic]:
     """Imported notices, newest year first."""
     return catalogue.list_documents(session, window, year=year)

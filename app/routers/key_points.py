@@ -18,10 +18,13 @@ router = APIRouter(prefix="/api/v1/key-points", tags=["key points"], responses=I
 def list_key_points(
     session: SessionDep,
     window: WindowDep,
-    document: Annotated[int | None, Query(ge=1, description="Document id.")] = None,
-    section: Annotated[str | None, Query(max_length=10, description="Section ordinal (3) or label (三).")] = None,
+    document: Annotated[int | None, Query(examples=[1], ge=1, description="Document id.")] = None,
+    section: Annotated[
+        str | None, Query(examples=["三"], max_length=10, description="Section ordinal (3) or label (三).")
+    ] = None,
     target_group: Annotated[
-        str | None, Query(max_length=20, description="青少年, 农民, 产业工人, 老年人 or 领导干部和公务员.")
+        str | None,
+        Query(examples=["老年人"], max_length=20, description="青少年, 农民, 产业工人, 老年人 or 领导干部和公务员."),
     ] = None,
 ) -> s.Page[s.KeyPointPublic]:
     """Key points matching every filter given."""

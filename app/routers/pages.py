@@ -27,10 +27,10 @@ def search_page(
     service: SearchDep,
     session: SessionDep,
     q: Annotated[str, Query(max_length=10_000)] = "",
-    kind: Annotated[str | None, Query(max_length=20)] = None,
-    department: Annotated[str | None, Query(max_length=50)] = None,
-    section: Annotated[str | None, Query(max_length=10)] = None,
-    target_group: Annotated[str | None, Query(max_length=20)] = None,
+    kind: Annotated[str | None, Query(examples=["observance"], max_length=20)] = None,
+    department: Annotated[str | None, Query(examples=["科协"], max_length=50)] = None,
+    section: Annotated[str | None, Query(examples=["三"], max_length=10)] = None,
+    target_group: Annotated[str | None, Query(examples=["老年人"], max_length=20)] = None,
     page: Annotated[int, Query(ge=1, le=1000)] = 1,
 ) -> HTMLResponse:
     """The search page; the query and filters live in the URL so a result page can be shared."""

@@ -30,14 +30,20 @@ def search(
         ),
     ],
     kind: Annotated[
-        Literal["task", "key_point", "activity"] | None, Query(description="Only this kind of record.")
+        Literal["task", "key_point", "activity"] | None,
+        Query(examples=["task"], description="Only this kind of record."),
     ] = None,
-    department: Annotated[str | None, Query(max_length=50, description="Any name of a unit.")] = None,
-    section: Annotated[str | None, Query(max_length=10, description="Section label (三) or ordinal (3).")] = None,
+    department: Annotated[
+        str | None, Query(examples=["科协"], max_length=50, description="Any name of a unit.")
+    ] = None,
+    section: Annotated[
+        str | None, Query(examples=["三"], max_length=10, description="Section label (三) or ordinal (3).")
+    ] = None,
     target_group: Annotated[
-        str | None, Query(max_length=20, description="青少年, 农民, 产业工人, 老年人 or 领导干部和公务员.")
+        str | None,
+        Query(examples=["老年人"], max_length=20, description="青少年, 农民, 产业工人, 老年人 or 领导干部和公务员."),
     ] = None,
-    document: Annotated[int | None, Query(ge=1, description="Document id.")] = None,
+    document: Annotated[int | None, Query(examples=[1], ge=1, description="Document id.")] = None,
 ) -> s.SearchResponse:
     """Ranked hits (BM25F) with highlighted snippets, and facet counts over all hits."""
     filters = SearchFilters(
@@ -57,10 +63,10 @@ def search(
 def suggest(
     service: SearchDep,
     q: Annotated[str, Query(max_length=RAW_QUERY_MAX, description="What has been typed so far.", examples=["科普"])],
-    limit: Annotated[int, Query(ge=1, le=50, description="At most this many suggestions.")] = 10,
+    limit: Annotated[int, Query(examples=[20], ge=1, le=50, description="At most this many suggestions.")] = 10,
     format: Annotated[
         Literal["json", "opensearch"],
-        Query(description="json: {query, suggestions}; opensearch: [query, [suggestions]]."),
+        Query(examples=["opensearch"], description="json: {query, suggestions}; opensearch: [query, [suggestions]]."),
     ] = "json",
 ) -> Any:
     """Completions from activity names, units and frequent words, best first."""

@@ -25,23 +25,28 @@ def list_tasks(
     ] = None,
     role: Annotated[
         Literal["lead", "participant"] | None,
-        Query(description="With department: only tasks it leads (牵头) or takes part in (参与)."),
+        Query(examples=["lead"], description="With department: only tasks it leads (牵头) or takes part in (参与)."),
     ] = None,
     include_all_members: Annotated[
-        bool, Query(description="With department: also tasks all member units take part in (各成员单位参与).")
+        bool,
+        Query(
+            examples=[True], description="With department: also tasks all member units take part in (各成员单位参与)."
+        ),
     ] = False,
     key_point: Annotated[
-        int | None, Query(ge=1, le=999, description="Tasks traced to the key point with this number.")
+        int | None, Query(examples=[9], ge=1, le=999, description="Tasks traced to the key point with this number.")
     ] = None,
     activity: Annotated[
-        str | None, Query(max_length=100, description="Activity id, name or series (全国科普日).")
+        str | None,
+        Query(examples=["全国科普日"], max_length=100, description="Activity id, name or series (全国科普日)."),
     ] = None,
     target_group: Annotated[
-        str | None, Query(max_length=20, description="青少年, 农民, 产业工人, 老年人 or 领导干部和公务员.")
+        str | None,
+        Query(examples=["老年人"], max_length=20, description="青少年, 农民, 产业工人, 老年人 or 领导干部和公务员."),
     ] = None,
-    document: Annotated[int | None, Query(ge=1, description="Document id.")] = None,
+    document: Annotated[int | None, Query(examples=[1], ge=1, description="Document id.")] = None,
     sort: Annotated[
-        catalogue.TaskSort, Query(description="number, -number, document (default) or -document.")
+        catalogue.TaskSort, Query(examples=["number"], description="number, -number, document (default) or -document.")
     ] = "document",
 ) -> s.Page[s.TaskPublic]:
     """Tasks matching every filter given."""
