@@ -87,10 +87,12 @@ class ServiceUnavailable(AppError):
     title = "Service unavailable"
 
 
-def problem(status: int, slug: str, title: str, detail: str, **extra: Any) -> JSONResponse:
+def problem(
+    status: int, slug: str, title: str, detail: str, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
     """A problem+json response (RFC 9457)."""
     body = {"type": f"/problems/{slug}", "title": title, "status": status, "detail": detail, **extra}
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
 def _wants_html(request: Request) -> bool:
@@ -131,7 +133,8 @@ def install_error_handlers(app: FastAPI) -> None:
         slug = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
         if _wants_html(request):
             return _html_error(request, exc.status_code, str(exc.detail), "页面不存在或地址有误。")
-        return problem(exc.status_code, slug, str(exc.detail), str(exc.detail))
+        # Keep the exception's headers: a 405 must say which methods are allowed (Allow).
+        return problem(exc.status_code, slug, str(exc.detail), str(exc.detail), headers=getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -23,7 +23,8 @@ access_log = logging.getLogger("kepu.access")
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time, level, logger, message and any `extra` fields."""
 
-    _standard = set(vars(logging.makeLogRecord({})))
+    # color_message: uvicorn's ANSI-coloured copy of the message, noise in a JSON line.
+    _standard = {*vars(logging.makeLogRecord({})), "color_message"}
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {

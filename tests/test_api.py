@@ -95,6 +95,31 @@ class TestTasks:
     def test_non_numeric_id(self, client: TestClient) -> None:
         _problem(client.get("/api/v1/tasks/abc"), 422)
 
+    @pytest.mark.parametrize(
+        "url",
+        [
+            "/api/v1/tasks/36886573894399267176448",
+            "/api/v1/key-points/111404890859916394496",
+            "/api/v1/activities/2147483648",
+            "/api/v1/tasks?document=513551000129819246592",
+        ],
+    )
+    def test_ids_beyond_32_bits_are_422_not_an_overflow(self, client: TestClient, url: str) -> None:
+        _problem(client.get(url), 422)
+
+    @pytest.mark.parametrize("params", [{"activity": "9" * 30}, {"key_point": 10**6}])
+    def test_huge_filter_values(self, client: TestClient, params: dict) -> None:  # type: ignore[type-arg]
+        assert client.get("/api/v1/tasks", params=params).status_code == 422
+
+    @pytest.mark.parametrize("params", [{"activity": ""}, {"activity": "火星日"}, {"department": ""}])
+    def test_empty_or_unknown_filter_values(self, client: TestClient, params: dict) -> None:  # type: ignore[type-arg]
+        _problem(client.get("/api/v1/tasks", params=params), 422)
+
+    def test_wrong_method_says_what_is_allowed(self, client: TestClient) -> None:
+        response = client.delete("/api/v1/tasks/1")
+        _problem(response, 405)
+        assert response.headers["allow"] == "GET"
+
 
 class TestKeyPoints:
     def test_key_point_9(self, client: TestClient) -> None:
@@ -116,6 +141,9 @@ class TestKeyPoints:
 
     def test_unknown(self, client: TestClient) -> None:
         _problem(client.get("/api/v1/key-points/99"), 404)
+
+    def test_long_digit_section_matches_nothing(self, client: TestClient) -> None:
+        assert client.get("/api/v1/key-points", params={"section": "9999999999"}).json()["total"] == 0
 
 
 class TestDocuments:

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from app import schemas as s
-from app.deps import DirectoryDep, SessionDep
+from app.deps import MAX_ID, DirectoryDep, SessionDep
 from app.routers.responses import INVALID, NOT_FOUND
 from app.services import catalogue
 
@@ -18,7 +18,9 @@ router = APIRouter(prefix="/api/v1/departments", tags=["departments"], responses
 def list_departments(
     session: SessionDep,
     directory: DirectoryDep,
-    document: Annotated[int | None, Query(examples=[1], ge=1, description="Count only this document's tasks.")] = None,
+    document: Annotated[
+        int | None, Query(examples=[1], ge=1, le=MAX_ID, description="Count only this document's tasks.")
+    ] = None,
 ) -> s.Page[s.DepartmentPublic]:
     """Every unit named in the ledger, with its task counts as lead and as participant."""
     items = catalogue.list_departments(session, directory, document=document)

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from app import schemas as s
-from app.deps import SessionDep, WindowDep
+from app.deps import MAX_ID, SessionDep, WindowDep
 from app.routers.responses import INVALID, NOT_FOUND
 from app.services import catalogue
 
@@ -28,7 +28,7 @@ def list_documents(
 
 @router.get("/{document_id}", summary="通知详情 · Get a document", responses=NOT_FOUND)
 def get_document(
-    session: SessionDep, document_id: Annotated[int, Path(ge=1, description="Document id.", examples=[1])]
+    session: SessionDep, document_id: Annotated[int, Path(ge=1, le=MAX_ID, description="Document id.", examples=[1])]
 ) -> s.DocumentPublic:
     """One notice: metadata, intro, sections and counts."""
     return catalogue.get_document(session, document_id)

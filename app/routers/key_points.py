@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from app import schemas as s
-from app.deps import SessionDep, WindowDep
+from app.deps import MAX_ID, SessionDep, WindowDep
 from app.routers.responses import INVALID, NOT_FOUND
 from app.services import catalogue
 
@@ -18,13 +18,19 @@ router = APIRouter(prefix="/api/v1/key-points", tags=["key points"], responses=I
 def list_key_points(
     session: SessionDep,
     window: WindowDep,
-    document: Annotated[int | None, Query(examples=[1], ge=1, description="Document id.")] = None,
+    document: Annotated[int | None, Query(examples=[1], ge=1, le=MAX_ID, description="Document id.")] = None,
     section: Annotated[
-        str | None, Query(examples=["三"], max_length=10, description="Section ordinal (3) or label (三).")
+        str | None,
+        Query(min_length=1, examples=["三"], max_length=10, description="Section ordinal (3) or label (三)."),
     ] = None,
     target_group: Annotated[
         str | None,
-        Query(examples=["老年人"], max_length=20, description="青少年, 农民, 产业工人, 老年人 or 领导干部和公务员."),
+        Query(
+            min_length=1,
+            examples=["老年人"],
+            max_length=20,
+            description="青少年, 农民, 产业工人, 老年人 or 领导干部和公务员.",
+        ),
     ] = None,
 ) -> s.Page[s.KeyPointPublic]:
     """Key points matching every filter given."""
@@ -33,7 +39,7 @@ def list_key_points(
 
 @router.get("/{key_point_id}", summary="要点详情 · Get a key point", responses=NOT_FOUND)
 def get_key_point(
-    session: SessionDep, key_point_id: Annotated[int, Path(ge=1, description="Key point id.", examples=[9])]
+    session: SessionDep, key_point_id: Annotated[int, Path(ge=1, le=MAX_ID, description="Key point id.", examples=[9])]
 ) -> s.KeyPointPublic:
     """One key point with sub-paragraphs, activities and the tasks traced to it."""
     return catalogue.get_key_point(session, key_point_id)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
-from app.deps import DirectoryDep, SearchDep, SessionDep
+from app.deps import MAX_ID, DirectoryDep, SearchDep, SessionDep
 from app.errors import AppError, InvalidQuery
 from app.services import catalogue, overview, stats
 from app.services.catalogue import Window
@@ -72,7 +72,7 @@ def search_page(
 
 
 @router.get("/tasks/{task_id}", response_class=HTMLResponse)
-def task_page(request: Request, session: SessionDep, task_id: Annotated[int, Path(ge=1)]) -> HTMLResponse:
+def task_page(request: Request, session: SessionDep, task_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> HTMLResponse:
     """One task: units, key points, activities, progress."""
     return _render(request, "task.html", task=catalogue.get_task(session, task_id), active="search")
 
@@ -93,7 +93,7 @@ def department_page(
 
 @router.get("/overview", response_class=HTMLResponse)
 def overview_page(
-    request: Request, session: SessionDep, document: Annotated[int | None, Query(ge=1)] = None
+    request: Request, session: SessionDep, document: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None
 ) -> HTMLResponse:
     """Heat map of key points × units and the trace matrix, as server-side SVG."""
     data = overview.build_overview(session, document)

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query
 
 from app import schemas as s
-from app.deps import DirectoryDep, SessionDep, WindowDep
+from app.deps import MAX_ID, DirectoryDep, SessionDep, WindowDep
 from app.routers.responses import INVALID, NOT_FOUND
 from app.services import catalogue
 
@@ -21,7 +21,12 @@ def list_tasks(
     window: WindowDep,
     department: Annotated[
         str | None,
-        Query(max_length=50, description="Any name of a unit: 科协, 中国科学技术协会, 中科院 …", examples=["科协"]),
+        Query(
+            min_length=1,
+            max_length=50,
+            description="Any name of a unit: 科协, 中国科学技术协会, 中科院 …",
+            examples=["科协"],
+        ),
     ] = None,
     role: Annotated[
         Literal["lead", "participant"] | None,
@@ -38,13 +43,23 @@ def list_tasks(
     ] = None,
     activity: Annotated[
         str | None,
-        Query(examples=["全国科普日"], max_length=100, description="Activity id, name or series (全国科普日)."),
+        Query(
+            min_length=1,
+            examples=["全国科普日"],
+            max_length=100,
+            description="Activity id, name or series (全国科普日).",
+        ),
     ] = None,
     target_group: Annotated[
         str | None,
-        Query(examples=["老年人"], max_length=20, description="青少年, 农民, 产业工人, 老年人 or 领导干部和公务员."),
+        Query(
+            min_length=1,
+            examples=["老年人"],
+            max_length=20,
+            description="青少年, 农民, 产业工人, 老年人 or 领导干部和公务员.",
+        ),
     ] = None,
-    document: Annotated[int | None, Query(examples=[1], ge=1, description="Document id.")] = None,
+    document: Annotated[int | None, Query(examples=[1], ge=1, le=MAX_ID, description="Document id.")] = None,
     sort: Annotated[
         catalogue.TaskSort, Query(examples=["number"], description="number, -number, document (default) or -document.")
     ] = "document",
@@ -67,7 +82,8 @@ def list_tasks(
 
 @router.get("/{task_id}", summary="任务详情 · Get a task", responses=NOT_FOUND)
 def get_task(
-    session: SessionDep, task_id: Annotated[int, Path(ge=1, description="Task id (see `id` in lists).", examples=[55])]
+    session: SessionDep,
+    task_id: Annotated[int, Path(ge=1, le=MAX_ID, description="Task id (see `id` in lists).", examples=[55])],
 ) -> s.TaskPublic:
     """One task: units and roles, trace links, activities, references, target groups."""
     return catalogue.get_task(session, task_id)

@@ -468,19 +468,19 @@ def activities_public(session: Session, rows: Sequence[m.Activity]) -> list[s.Ac
 
 
 def _activity_ids(session: Session, activity: str) -> list[int]:
-    if activity.isdigit():
+    if activity.isdigit() and len(activity) <= 9:  # an id (longer digit strings cannot be one)
         return [int(activity)]
     ids = session.exec(
         select(m.Activity.id).where(or_(m.Activity.name == activity, m.Activity.series == activity))
     ).all()
     if not ids:
-        raise NotFound(f"no activity is called {activity!r}")
+        raise InvalidParameter(f"no activity is called {activity!r}; see /api/v1/activities")
     return [i for i in ids if i is not None]
 
 
 def _section_ids(section: str) -> Any:
     section = section.strip()
-    if section.isdigit():
+    if section.isdigit() and len(section) <= 3:
         return select(m.Section.id).where(m.Section.ordinal == int(section))
     return select(m.Section.id).where(m.Section.label == section)
 
