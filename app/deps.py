@@ -15,8 +15,6 @@ from app.services.catalogue import Window
 from app.services.search import SearchService
 
 MAX_LIMIT = 200
-# Ids are 32-bit in both stores; a bigger number is a 422, not an overflow deep in the driver.
-MAX_ID = 2_147_483_647
 
 
 def get_engine(request: Request) -> Engine:

@@ -4,21 +4,18 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
-import sys
 import threading
-import time
 from collections.abc import Iterator
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from .conftest import ROOT, SEED
+from .live import KEPU, serving
 
 BROWSER = os.environ.get("KEPU_BROWSER", "")
 ARTIFACTS = ROOT / "test-artifacts"
@@ -40,12 +37,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--disable-default-apps",
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _shot(page: Any, name: str, *, full_page: bool = True) -> None:
@@ -75,28 +66,9 @@ def base_url(tmp_path_factory: pytest.TempPathFactory, embed_host: str) -> Itera
     data = tmp_path_factory.mktemp("browser-data")
     env = {**os.environ, "KEPU_DATA_DIR": str(data), "KEPU_CORS_ORIGINS": f'["{embed_host}"]'}
     env.pop("DATABASE_URL", None)
-    subprocess.run(
-        [sys.executable, "-m", "app", "import", str(SEED)], env=env, check=True, capture_output=True, timeout=120
-    )
-    port = _free_port()
-    log = (data / "server.log").open("w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "app", "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        assert time.monotonic() < deadline, (data / "server.log").read_text()
-        time.sleep(0.3)
-    yield url
-    server.terminate()
-    server.wait(timeout=30)
-    log.close()
+    subprocess.run([*KEPU, "import", str(SEED)], env=env, check=True, capture_output=True, timeout=120)
+    with serving(env, data / "server.log") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

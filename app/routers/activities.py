@@ -7,7 +7,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query
 
 from app import schemas as s
-from app.deps import MAX_ID, SessionDep, WindowDep
+from app.deps import SessionDep, WindowDep
+from app.routers.params import MAX_ID
 from app.routers.responses import INVALID, NOT_FOUND
 from app.services import catalogue
 

@@ -7,7 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from app import schemas as s
-from app.deps import MAX_ID, DirectoryDep, SessionDep
+from app.deps import DirectoryDep, SessionDep
+from app.routers.params import MAX_ID
 from app.routers.responses import INVALID, NOT_FOUND
 from app.services import catalogue
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path
 
 from app import schemas as s
-from app.deps import MAX_ID, SessionDep, WindowDep
+from app.deps import SessionDep, WindowDep
+from app.routers.params import MAX_ID, DocumentFilter, SectionFilter, TargetGroupFilter
 from app.routers.responses import INVALID, NOT_FOUND
 from app.services import catalogue
 
@@ -18,20 +19,9 @@ router = APIRouter(prefix="/api/v1/key-points", tags=["key points"], responses=I
 def list_key_points(
     session: SessionDep,
     window: WindowDep,
-    document: Annotated[int | None, Query(examples=[1], ge=1, le=MAX_ID, description="Document id.")] = None,
-    section: Annotated[
-        str | None,
-        Query(min_length=1, examples=["三"], max_length=10, description="Section ordinal (3) or label (三)."),
-    ] = None,
-    target_group: Annotated[
-        str | None,
-        Query(
-            min_length=1,
-            examples=["老年人"],
-            max_length=20,
-            description="青少年, 农民, 产业工人, 老年人 or 领导干部和公务员.",
-        ),
-    ] = None,
+    document: DocumentFilter = None,
+    section: SectionFilter = None,
+    target_group: TargetGroupFilter = None,
 ) -> s.Page[s.KeyPointPublic]:
     """Key points matching every filter given."""
     return catalogue.list_key_points(session, window, document=document, section=section, target_group=target_group)

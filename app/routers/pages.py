@@ -7,8 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
-from app.deps import MAX_ID, DirectoryDep, SearchDep, SessionDep
+from app.deps import DirectoryDep, SearchDep, SessionDep
 from app.errors import AppError, InvalidQuery
+from app.routers.params import MAX_ID
 from app.services import catalogue, overview, stats
 from app.services.catalogue import Window
 from app.services.search import SearchFilters

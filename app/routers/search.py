@@ -8,7 +8,8 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from app import schemas as s
-from app.deps import MAX_ID, SearchDep, WindowDep
+from app.deps import SearchDep, WindowDep
+from app.routers.params import DepartmentFilter, DocumentFilter, SectionFilter, TargetGroupFilter
 from app.routers.responses import BAD_QUERY, INVALID
 from app.services.search import SearchFilters
 
@@ -33,23 +34,10 @@ def search(
         Literal["task", "key_point", "activity"] | None,
         Query(examples=["task"], description="Only this kind of record."),
     ] = None,
-    department: Annotated[
-        str | None, Query(min_length=1, examples=["科协"], max_length=50, description="Any name of a unit.")
-    ] = None,
-    section: Annotated[
-        str | None,
-        Query(min_length=1, examples=["三"], max_length=10, description="Section label (三) or ordinal (3)."),
-    ] = None,
-    target_group: Annotated[
-        str | None,
-        Query(
-            min_length=1,
-            examples=["老年人"],
-            max_length=20,
-            description="青少年, 农民, 产业工人, 老年人 or 领导干部和公务员.",
-        ),
-    ] = None,
-    document: Annotated[int | None, Query(examples=[1], ge=1, le=MAX_ID, description="Document id.")] = None,
+    department: DepartmentFilter = None,
+    section: SectionFilter = None,
+    target_group: TargetGroupFilter = None,
+    document: DocumentFilter = None,
 ) -> s.SearchResponse:
     """Ranked hits (BM25F) with highlighted snippets, and facet counts over all hits."""
     filters = SearchFilters(

@@ -7,7 +7,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query
 
 from app import schemas as s
-from app.deps import MAX_ID, DirectoryDep, SessionDep, WindowDep
+from app.deps import DirectoryDep, SessionDep, WindowDep
+from app.routers.params import MAX_ID, DepartmentFilter, DocumentFilter, TargetGroupFilter
 from app.routers.responses import INVALID, NOT_FOUND
 from app.services import catalogue
 
@@ -19,15 +20,7 @@ def list_tasks(
     session: SessionDep,
     directory: DirectoryDep,
     window: WindowDep,
-    department: Annotated[
-        str | None,
-        Query(
-            min_length=1,
-            max_length=50,
-            description="Any name of a unit: 科协, 中国科学技术协会, 中科院 …",
-            examples=["科协"],
-        ),
-    ] = None,
+    department: DepartmentFilter = None,
     role: Annotated[
         Literal["lead", "participant"] | None,
         Query(examples=["lead"], description="With department: only tasks it leads (牵头) or takes part in (参与)."),
@@ -50,16 +43,8 @@ def list_tasks(
             description="Activity id, name or series (全国科普日).",
         ),
     ] = None,
-    target_group: Annotated[
-        str | None,
-        Query(
-            min_length=1,
-            examples=["老年人"],
-            max_length=20,
-            description="青少年, 农民, 产业工人, 老年人 or 领导干部和公务员.",
-        ),
-    ] = None,
-    document: Annotated[int | None, Query(examples=[1], ge=1, le=MAX_ID, description="Document id.")] = None,
+    target_group: TargetGroupFilter = None,
+    document: DocumentFilter = None,
     sort: Annotated[
         catalogue.TaskSort, Query(examples=["number"], description="number, -number, document (default) or -document.")
     ] = "document",
