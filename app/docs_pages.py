@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-import fastapi_offline  # type: ignore[import-untyped]
+import fastapi_offline
 from fastapi import APIRouter, Request
 from fastapi.openapi.docs import get_redoc_html
 from fastapi.responses import HTMLResponse, Response

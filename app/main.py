@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
-from fastapi_offline import FastAPIOffline  # type: ignore[import-untyped]
+from fastapi_offline import FastAPIOffline
 from sqlalchemy import Engine
 
 from app import docs_pages

@@ -12,6 +12,14 @@ def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def row_id(row: SQLModel) -> int:
+    """The id of a flushed row (SQLModel types it optional until the database assigns it)."""
+    value = getattr(row, "id", None)
+    if not isinstance(value, int):
+        raise RuntimeError(f"{type(row).__name__} has no id yet: flush before asking")
+    return value
+
+
 class Document(SQLModel, table=True):
     """One imported notice."""
 

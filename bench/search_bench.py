@@ -147,7 +147,8 @@ def run_size(tasks: int, repeat: int, work: Path) -> dict[str, Any]:
 
 def cold_start(data: Path, runs: int = 3) -> dict[str, float]:
     """Seconds from process start to /readyz 200 on an imported, indexed store; the server's peak RSS."""
-    times, peaks = [], []
+    times: list[float] = []
+    peaks: list[float] = []
     for _ in range(runs):
         env = {**os.environ, "KEPU_DATA_DIR": str(data)}
         env.pop("DATABASE_URL", None)

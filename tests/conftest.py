@@ -111,13 +111,13 @@ def seeded_engine(
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Settings pointing into a temporary data directory."""
-    return Settings(KEPU_DATA_DIR=tmp_path / "data")  # type: ignore[call-arg]
+    return Settings(KEPU_DATA_DIR=tmp_path / "data")
 
 
 @pytest.fixture(scope="session")
 def seeded_client(seeded_engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     """One app (and search index) over the seeded store per backend, for read-only tests."""
-    app_settings = Settings(KEPU_DATA_DIR=tmp_path_factory.mktemp("app-data"))  # type: ignore[call-arg]
+    app_settings = Settings(KEPU_DATA_DIR=tmp_path_factory.mktemp("app-data"))
     with TestClient(create_app(app_settings, engine=seeded_engine), raise_server_exceptions=False) as test_client:
         yield test_client
 

@@ -19,3 +19,12 @@ RUFF = shutil.which("ruff", path=str(Path(sys.executable).parent))
 def test_ruff(command: list[str]) -> None:
     result = subprocess.run([RUFF, *command, "app", "tests", "bench"], cwd=ROOT, capture_output=True, text=True)  # type: ignore[list-item]
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+MYPY = shutil.which("mypy", path=str(Path(sys.executable).parent))
+
+
+@pytest.mark.skipif(MYPY is None, reason="mypy is installed with the test extras (./scripts/test installs it)")
+def test_mypy_strict() -> None:
+    result = subprocess.run([MYPY, "app", "tests", "bench"], cwd=ROOT, capture_output=True, text=True)  # type: ignore[list-item]
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -143,7 +143,7 @@ class TestCors:
         assert "access-control-allow-origin" not in response.headers
 
     def test_configured_origin(self, seeded_engine: Engine, tmp_path: Path) -> None:
-        settings = Settings(KEPU_DATA_DIR=tmp_path, KEPU_CORS_ORIGINS=["https://partner.example"])  # type: ignore[call-arg]
+        settings = Settings(KEPU_DATA_DIR=tmp_path, KEPU_CORS_ORIGINS=["https://partner.example"])
         with TestClient(create_app(settings, engine=seeded_engine)) as c:
             ok = c.get("/api/v1/suggest", params={"q": "科普"}, headers={"Origin": "https://partner.example"})
             other = c.get("/api/v1/suggest", params={"q": "科普"}, headers={"Origin": "https://evil.example"})

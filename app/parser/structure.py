@@ -102,7 +102,10 @@ def parse_notice(text: str, directory: DepartmentDirectory | None = None) -> Par
     parsed_points = tag_target_groups(parsed_points)
     parsed_tasks = tag_target_groups(parsed_tasks)
     parsed_tasks = trace_tasks(parsed_tasks, parsed_points)
-    departments = dict.fromkeys(d.name for item in [*parsed_tasks, *parsed_points] for d in item.departments)
+    named = [d.name for t in parsed_tasks for d in t.departments] + [
+        d.name for k in parsed_points for d in k.departments
+    ]
+    departments = dict.fromkeys(named)
     return ParsedNotice(
         title=title,
         year=year,

@@ -9,6 +9,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from app import models as m
+from app.models import row_id
 
 KIND_LABELS = {"task": "台账任务", "key_point": "工作要点", "activity": "活动"}
 Record = dict[str, Any]
@@ -106,32 +107,32 @@ def iter_records(session: Session, document_ids: Iterable[int] | None = None) ->
             body = "\n".join([kp.body, *paragraphs[kp.id]])  # type: ignore[index]
             yield _record(
                 "key_point",
-                kp.id,
+                row_id(kp),
                 kp.document_id,
                 years[kp.document_id],
                 kp.number,
                 kp.title,
-                body,  # type: ignore[arg-type]
+                body,
                 kp_units[kp.id],
                 [kp_section[kp.id]],
-                kp_groups[kp.id],  # type: ignore[index]
+                kp_groups[kp.id],
             )
         for task in tasks_by_doc[document_id]:  # type: ignore[index]
             title, body = _first_sentence(task.body)
-            section = [kp_section[k] for k in task_points[task.id][:1]]  # type: ignore[index]
+            section = [kp_section[k] for k in task_points[task.id][:1]]
             yield _record(
                 "task",
-                task.id,
+                row_id(task),
                 task.document_id,
                 years[task.document_id],
                 task.number,
                 title,
-                body,  # type: ignore[arg-type]
+                body,
                 task_units[task.id],
                 section,
-                task_groups[task.id],  # type: ignore[index]
+                task_groups[task.id],
             )
-    yield from _activity_records(session, ids, years, kp_section)
+    yield from _activity_records(session, [row_id(d) for d in docs], years, kp_section)
 
 
 def _activity_records(
@@ -161,12 +162,12 @@ def _activity_records(
         document_id = min(seen["docs"])
         yield _record(
             "activity",
-            activity.id,
+            row_id(activity),
             document_id,
             years[document_id],
             0,
             activity.name,
-            activity.series,  # type: ignore[arg-type]
+            activity.series,
             # No units: an activity is found by its name, not by who runs the tasks naming it.
             [],
             sorted({kp_section[k] for k in seen["kps"]}),

@@ -5,14 +5,16 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
-from sqlalchemy import func, or_
+from sqlalchemy import ColumnElement, func, or_
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from app import models as m
 from app import schemas as s
 from app.errors import InvalidParameter, NotFound, UnknownDepartment
+from app.models import row_id
 from app.parser.departments import DepartmentDirectory
 from app.parser.target_groups import target_group_words
 
@@ -104,7 +106,7 @@ def _document(session: Session, doc: m.Document) -> s.DocumentPublic:
 
 
 def _section(x: m.Section) -> s.SectionRef:
-    return s.SectionRef(id=x.id, label=x.label, title=x.title, level=x.level, parent_id=x.parent_id)  # type: ignore[arg-type]
+    return s.SectionRef(id=x.id, label=x.label, title=x.title, level=x.level, parent_id=x.parent_id)
 
 
 # --- tasks -------------------------------------------------------------------
@@ -133,7 +135,7 @@ def list_tasks(
         roles = select(m.TaskDepartment.task_id).join(m.Department).where(m.Department.name == name)
         if role is not None:
             roles = roles.where(m.TaskDepartment.role == role)
-        condition = col(m.Task.id).in_(roles)
+        condition: ColumnElement[bool] = col(m.Task.id).in_(roles)
         if include_all_members and role != "lead":
             condition = or_(condition, col(m.Task.all_member_units))
         query = query.where(condition)
@@ -182,15 +184,22 @@ def tasks_public(session: Session, tasks: Sequence[m.Task]) -> list[s.TaskPublic
         .where(col(m.TaskDepartment.task_id).in_(ids))
         .order_by(col(m.TaskDepartment.position))
     ):
-        departments[task_id].append(s.DepartmentRole(name=name, full_name=full_name, role=role))  # type: ignore[arg-type]
+        departments[task_id].append(s.DepartmentRole(name=name, full_name=full_name, role=role))
     links: dict[int, list[s.KeyPointLink]] = defaultdict(list)
-    for task_id, kp_id, number, title, score in session.exec(
-        select(m.TraceLink.task_id, m.KeyPoint.id, m.KeyPoint.number, m.KeyPoint.title, m.TraceLink.score)
+    # Five columns: past SQLModel's typed select() overloads, so SQLAlchemy's own.
+    for linked_task, kp_id, number, title, score in session.execute(
+        sa_select(
+            col(m.TraceLink.task_id),
+            col(m.TraceLink.key_point_id),
+            col(m.KeyPoint.number),
+            col(m.KeyPoint.title),
+            col(m.TraceLink.score),
+        )
         .join(m.KeyPoint)
         .where(col(m.TraceLink.task_id).in_(ids))
         .order_by(col(m.TraceLink.rank))
     ):
-        links[task_id].append(s.KeyPointLink(id=kp_id, number=number, title=title, score=score))  # type: ignore[arg-type]
+        links[cast(int, linked_task)].append(s.KeyPointLink(id=kp_id, number=number, title=title, score=score))
     activities = _grouped(
         session.exec(
             select(m.TaskActivity.task_id, m.Activity.id, m.Activity.name, m.Activity.kind)
@@ -218,7 +227,7 @@ def tasks_public(session: Session, tasks: Sequence[m.Task]) -> list[s.TaskPublic
     order = list(target_group_words())
     return [
         s.TaskPublic(
-            id=t.id,  # type: ignore[arg-type]
+            id=t.id,
             document=docs[t.document_id],
             number=t.number,
             text=t.text,
@@ -337,7 +346,7 @@ def key_points_public(session: Session, key_points: Sequence[m.KeyPoint]) -> lis
     order = list(target_group_words())
     return [
         s.KeyPointPublic(
-            id=k.id,  # type: ignore[arg-type]
+            id=k.id,
             document=docs[k.document_id],
             section=sections[k.section_id],
             number=k.number,
@@ -462,7 +471,9 @@ def activities_public(session: Session, rows: Sequence[m.Activity]) -> list[s.Ac
         lambda r: s.NumberedRef(id=r[1], number=r[2], document_id=r[3]),
     )
     return [
-        s.ActivityPublic(id=a.id, name=a.name, kind=a.kind, series=a.series, key_points=kps[a.id], tasks=tasks[a.id])  # type: ignore[arg-type,index]
+        s.ActivityPublic(
+            id=row_id(a), name=a.name, kind=a.kind, series=a.series, key_points=kps[row_id(a)], tasks=tasks[row_id(a)]
+        )
         for a in rows
     ]
 
@@ -471,7 +482,7 @@ def _activity_ids(session: Session, activity: str) -> list[int]:
     if activity.isdigit() and len(activity) <= 9:  # an id (longer digit strings cannot be one)
         return [int(activity)]
     ids = session.exec(
-        select(m.Activity.id).where(or_(m.Activity.name == activity, m.Activity.series == activity))
+        select(col(m.Activity.id)).where(or_(col(m.Activity.name) == activity, col(m.Activity.series) == activity))
     ).all()
     if not ids:
         raise InvalidParameter(f"no activity is called {activity!r}; see /api/v1/activities")
@@ -494,7 +505,7 @@ def _count(session: Session, query: Any) -> int:
 
 def _documents(session: Session, ids: Iterable[int]) -> dict[int, s.DocumentRef]:
     return {
-        d.id: s.DocumentRef(id=d.id, year=d.year, title=d.title)  # type: ignore[arg-type,misc]
+        row_id(d): s.DocumentRef(id=row_id(d), year=d.year, title=d.title)
         for d in session.exec(select(m.Document).where(col(m.Document.id).in_(list(ids))))
     }
 

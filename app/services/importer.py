@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from typing import Literal
 
 from sqlalchemy import delete, exists, update
-from sqlmodel import Session, select
+from sqlmodel import Session, SQLModel, col, select
 
 from app import models as m
 from app.errors import DocumentConflict
+from app.models import row_id
 from app.parser import ParsedNotice
 from app.parser.departments import DepartmentDirectory, load_directory
 
@@ -40,11 +41,11 @@ def import_notice(
     Only flushes; the caller's unit of work commits (or rolls everything back).
     """
     directory = directory or load_directory()
-    same = session.exec(select(m.Document).where(m.Document.content_hash == notice.content_hash)).first()
+    same = session.exec(select(m.Document).where(col(m.Document.content_hash) == notice.content_hash)).first()
     if same is not None:
-        return ImportResult(same.id, "unchanged", same.title, len(notice.tasks), len(notice.key_points))
+        return ImportResult(row_id(same), "unchanged", same.title, len(notice.tasks), len(notice.key_points))
     older = session.exec(
-        select(m.Document).where(m.Document.title == notice.title, m.Document.year == notice.year)
+        select(m.Document).where(col(m.Document.title) == notice.title, col(m.Document.year) == notice.year)
     ).first()
     if older is not None and not replace:
         raise DocumentConflict(
@@ -52,7 +53,7 @@ def import_notice(
             document_id=older.id,
         )
     if older is not None:
-        delete_document(session, older.id)
+        delete_document(session, row_id(older))
     document_id = _insert(session, notice, source_name, directory)
     bump_generation(session)
     return ImportResult(
@@ -61,29 +62,29 @@ def import_notice(
         notice.title,
         len(notice.tasks),
         len(notice.key_points),
-        older.id if older else None,
+        row_id(older) if older else None,
     )
 
 
 def delete_document(session: Session, document_id: int) -> None:
     """Delete a document with everything that hangs off it, then the orphans it leaves."""
-    session.execute(delete(m.Document).where(m.Document.id == document_id))
+    session.execute(delete(m.Document).where(col(m.Document.id) == document_id))
     session.execute(
         delete(m.Activity).where(
-            ~exists().where(m.TaskActivity.activity_id == m.Activity.id),
-            ~exists().where(m.KeyPointActivity.activity_id == m.Activity.id),
+            ~exists().where(col(m.TaskActivity.activity_id) == m.Activity.id),
+            ~exists().where(col(m.KeyPointActivity.activity_id) == m.Activity.id),
         )
     )
     session.execute(
         delete(m.Reference).where(
-            ~exists().where(m.TaskReference.reference_id == m.Reference.id),
-            ~exists().where(m.KeyPointReference.reference_id == m.Reference.id),
+            ~exists().where(col(m.TaskReference.reference_id) == m.Reference.id),
+            ~exists().where(col(m.KeyPointReference.reference_id) == m.Reference.id),
         )
     )
     session.execute(
         delete(m.Department).where(
-            ~exists().where(m.TaskDepartment.department_id == m.Department.id),
-            ~exists().where(m.KeyPointDepartment.department_id == m.Department.id),
+            ~exists().where(col(m.TaskDepartment.department_id) == m.Department.id),
+            ~exists().where(col(m.KeyPointDepartment.department_id) == m.Department.id),
         )
     )
     bump_generation(session)
@@ -98,7 +99,7 @@ def bump_generation(session: Session) -> int:
         session.flush()
     session.execute(
         update(m.StoreState)
-        .where(m.StoreState.id == 1)
+        .where(col(m.StoreState.id) == 1)
         .values(generation=m.StoreState.generation + 1, updated_at=dt.datetime.now(dt.UTC))
     )
     session.flush()
@@ -106,7 +107,7 @@ def bump_generation(session: Session) -> int:
     return state.generation
 
 
-def _get_or_create(session: Session, cache: dict[str, int], model: type, key: str, **values: object) -> int:
+def _get_or_create(session: Session, cache: dict[str, int], model: type[SQLModel], key: str, **values: object) -> int:
     if key in cache:
         return cache[key]
     column = getattr(model, "name" if "name" in model.model_fields else "title")
@@ -115,8 +116,8 @@ def _get_or_create(session: Session, cache: dict[str, int], model: type, key: st
         row = model(**values)
         session.add(row)
         session.flush()
-    cache[key] = row.id
-    return row.id
+    cache[key] = row_id(row)
+    return cache[key]
 
 
 def _insert(session: Session, notice: ParsedNotice, source_name: str | None, directory: DepartmentDirectory) -> int:
@@ -151,7 +152,7 @@ def _insert(session: Session, notice: ParsedNotice, source_name: str | None, dir
         )
         session.add(row)
         session.flush()
-        section_ids.append(row.id)
+        section_ids.append(row_id(row))
 
     departments: dict[str, int] = {}
 
@@ -175,7 +176,7 @@ def _insert(session: Session, notice: ParsedNotice, source_name: str | None, dir
     ]
     session.add_all(kp_rows)
     session.flush()
-    kp_ids = {kp.number: row.id for kp, row in zip(notice.key_points, kp_rows, strict=True)}
+    kp_ids = {kp.number: row_id(row) for kp, row in zip(notice.key_points, kp_rows, strict=True)}
     for kp in notice.key_points:
         kp_id = kp_ids[kp.number]
         session.add_all(
@@ -193,7 +194,7 @@ def _insert(session: Session, notice: ParsedNotice, source_name: str | None, dir
     ]
     session.add_all(task_rows)
     session.flush()
-    task_ids = {task.number: row.id for task, row in zip(notice.tasks, task_rows, strict=True)}
+    task_ids = {task.number: row_id(row) for task, row in zip(notice.tasks, task_rows, strict=True)}
     for task in notice.tasks:
         task_id = task_ids[task.number]
         session.add_all(

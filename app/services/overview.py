@@ -53,8 +53,9 @@ def build_overview(session: Session, document_id: int | None = None) -> Overview
         .where(col(m.TaskDepartment.task_id).in_(task_ids))
     ):
         totals[name] += 1
-        for kp_id, _ in links.get(task_id) or [(None, 0.0)]:
-            counts[(kp_id, name)] += 1
+        traced: list[int | None] = [point for point, _ in links.get(task_id, [])] or [None]
+        for point in traced:
+            counts[(point, name)] += 1
     departments = sorted(totals, key=lambda n: (-totals[n], n))
     trace = {(kp_id, task_id): score for task_id, pairs in links.items() for kp_id, score in pairs}
     return Overview(doc, key_points, departments, dict(counts), tasks, trace)

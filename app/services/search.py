@@ -195,7 +195,7 @@ class SearchService:
                 names = list(session.exec(select(m.Activity.name)).all())
                 docs = {
                     d.id: s.DocumentRef(id=d.id, year=d.year, title=d.title) for d in session.exec(select(m.Document))
-                }  # type: ignore[misc]
+                }
             self._names = (self.index.generation, names, docs)  # type: ignore[assignment]
         return self._names  # type: ignore[return-value]
 
