@@ -188,7 +188,7 @@ class DocumentPublic(BaseModel):
                 "content_hash": "64b06efb…",
                 "source_name": "2023-work-points.txt",
                 "imported_at": "2026-11-30T16:00:00Z",
-                "counts": {"sections": 4, "key_points": 12, "tasks": 67, "departments": 34, "activities": 79},
+                "counts": {"sections": 4, "key_points": 12, "tasks": 67, "departments": 34, "activities": 77},
                 "sections": [
                     {
                         "id": 1,

@@ -54,7 +54,7 @@ _ENDINGS: tuple[tuple[str, str], ...] = (
 # Endings that only make a name inside quotes: "银行" or "进行" are not activities.
 _QUOTED_ONLY_ENDINGS: tuple[tuple[str, str], ...] = (("行", "campaign"), ("进校园", "campaign"), ("进万家", "campaign"))
 _GENERIC = re.compile(
-    r"^(各类|各项|相关|有关|系列|主题|科普|群众性|示范|专项|宣传|教育|互动|学习|等|和|及|服务)*(活动|行动|计划|项目|工程)$"
+    r"^(各类|各项|相关|有关|系列|主题|科普|群众性|示范|专项|宣传|教育|互动|学习|实践|等|和|及|服务)*(活动|行动|计划|项目|工程)$"
 )
 _TRAILING_GENERIC = re.compile(r"(等)?(群众性|示范|主题|专项|系列|宣传|教育|科普|互动)*(活动|工作)$")
 _LEADING_ORDINAL = re.compile(r"^(第[0-9一二三四五六七八九十百]+[届次]|\d{4}年?)")
@@ -119,6 +119,8 @@ def _from_verbs(text: str) -> dict[str, str]:
         for item in _split_items(phrase):
             if any(ch in item for ch in _QUOTES + "《》"):
                 continue  # quoted names are the quote rule's; cited documents are not activities
+            if "等" in item:  # "…培训等专项行动": what precedes 等 is the named thing
+                item = item.split("等", 1)[0]
             name = _clean(item)
             stripped = _TRAILING_GENERIC.sub("", name)
             if stripped != name and _kind(stripped, quoted=False) in {"observance", "competition", "conference"}:
