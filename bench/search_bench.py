@@ -150,7 +150,7 @@ def cold_start(data: Path, runs: int = 3) -> dict[str, float]:
     times: list[float] = []
     peaks: list[float] = []
     for _ in range(runs):
-        env = {**os.environ, "KEPU_DATA_DIR": str(data)}
+        env = {**os.environ, "KEPU_DATA_DIR": str(data), "KEPU_LOG_LEVEL": "WARNING"}
         env.pop("DATABASE_URL", None)
         port = 18000 + len(times)
         started = time.perf_counter()

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from app.cli import cli
 from app.config import get_settings
 
-from .conftest import SEED
+from .conftest import SEED, PostgresServer
 
 
 @pytest.fixture
@@ -85,3 +85,23 @@ def test_replace(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     replaced = run("import", "--replace", str(edited))
     assert replaced.exit_code == 0 and replaced.output.startswith("replaced"), replaced.output
     assert _counts(run)["documents"] == 1
+
+
+@pytest.mark.postgres
+def test_import_into_postgres_through_database_url(
+    postgres: PostgresServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = postgres.new_database().replace("postgresql+psycopg://", "postgresql://")
+    monkeypatch.setenv("DATABASE_URL", url)  # the plain form people write; Settings picks psycopg 3
+    monkeypatch.setenv("KEPU_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    runner = CliRunner()
+    try:
+        assert runner.invoke(cli, ["import", str(SEED)]).exit_code == 0
+        again = runner.invoke(cli, ["import", str(SEED)])
+        assert again.output.startswith("unchanged"), again.output
+        counts = json.loads(runner.invoke(cli, ["stats"]).output)
+        assert (counts["tasks"], counts["departments"]) == (67, 34)
+        assert runner.invoke(cli, ["reindex"]).output.startswith("reindexed")
+    finally:
+        get_settings.cache_clear()
