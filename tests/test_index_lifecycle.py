@@ -106,3 +106,21 @@ def test_crash_mid_rebuild_keeps_the_previous_index(
     assert (tmp_path / "index" / "CURRENT").read_text() == pointer
     assert sorted(p.name for p in (tmp_path / "index").glob("build-*")) == [pointer]
     assert _hits(index, "科幻") >= 2
+
+
+def test_a_replica_catches_up_in_the_background(index: SearchIndex, store: Engine, tmp_path: Path) -> None:
+    # Another replica (its own index folder) shares the store; this one imports.
+    replica = SearchIndex(tmp_path / "replica-index").open(store)
+    before = replica.record_count()
+    notice = parse_notice(
+        "2024年某省科学素质工作要点\n一、甲\n1.举办航天科普周。内容。\n附件\n1.举办航天科普周。(中国科协)\n"
+    )
+    with unit_of_work(store) as session:
+        import_notice(session, notice)
+    after = read_store_state(store).records
+    replica.sync_in_background(store, every=0)
+    assert replica.record_count() in (before, after)  # answering meanwhile, from the old build or the new
+    replica._background.join(timeout=60)
+    assert replica.record_count() == after > before
+    assert _hits(replica, "航天") >= 1
+    replica.close()

@@ -105,6 +105,7 @@ class SearchIndex:
         self._checked_at = 0.0
         self.ranker: Ranker | None = None
         self._last_sync = 0.0
+        self._background = threading.Thread()  # never started: "no sync running"
 
     # --- lifecycle -------------------------------------------------------------
 
@@ -117,7 +118,9 @@ class SearchIndex:
         return self
 
     def close(self) -> None:
-        """Close the searcher."""
+        """Wait for a background sync, then close the searcher."""
+        if self._background.is_alive():
+            self._background.join(timeout=120)
         with self._lock:
             if self._searcher is not None:
                 self._searcher.close()
@@ -139,6 +142,26 @@ class SearchIndex:
                 return False
             self._rebuild_locked(engine)
         return True
+
+    def sync_in_background(self, engine: Engine, *, every: float) -> None:
+        """From the request path: check at most every `every` seconds; rebuild off-thread.
+
+        Requests keep being answered from the current build while a stale index (another
+        replica wrote to the shared store) is rebuilt; the new build is adopted when done.
+        """
+        now = time.monotonic()
+        if now - self._last_sync < every or self._background.is_alive():
+            return
+        self._last_sync = now
+
+        def run() -> None:
+            try:
+                self.sync(engine, force=True)
+            except Exception:
+                log.exception("background index sync failed; the current build keeps serving")
+
+        self._background = threading.Thread(target=run, name="kepu-index-sync", daemon=True)
+        self._background.start()
 
     def rebuild(self, engine: Engine) -> int:
         """Rebuild from the store unconditionally; returns the number of records."""

@@ -88,7 +88,7 @@ class SearchService:
 
     def search(self, q: str, filters: SearchFilters, window: Window) -> s.SearchResponse:
         """Ranked, filtered, faceted, highlighted hits for a query in the query language."""
-        self.index.sync(self.engine, every=self.sync_seconds)  # another replica may have written
+        self.index.sync_in_background(self.engine, every=self.sync_seconds)  # another replica may have written
         parsed = parse_query(q, max_chars=self.max_query_chars)
         filters = self._canonical(filters)
         key = (self.index.generation, " ".join(fold(q).split()), filters, window)
