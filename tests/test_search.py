@@ -105,6 +105,11 @@ class TestFilters:
         narrowed = _search(client, "科普", department="中国科协", kind="task")
         assert narrowed["total"] == body["facets"]["department"]["中国科协"]
 
+    def test_target_group_facet_matches_the_filter(self, client: TestClient) -> None:
+        body = _search(client, "科普")
+        elderly = body["facets"]["target_group"]["老年人"]
+        assert elderly == _search(client, "科普", target_group="老年人")["total"] > 0
+
     def test_unknown_department_filter(self, client: TestClient) -> None:
         response = client.get("/api/v1/search", params={"q": "科普", "department": "火星局"})
         assert response.status_code == 422 and "火星局" in response.json()["detail"]

@@ -41,7 +41,7 @@ from app.search.schema import SCHEMA_VERSION, build_schema
 
 log = logging.getLogger(__name__)
 META = "kepu-meta.json"
-FACET_FIELDS = ("kind", "department", "section")
+FACET_FIELDS = ("kind", "department", "section", "target_group")
 REFRESH_CHECK_SECONDS = 0.5
 DICTIONARY = "dictionary.txt"
 

@@ -22,7 +22,7 @@ from app.search.query import build_query, parse_query
 from app.search.text import fold
 from app.services.catalogue import Window, check_target_group, resolve_department
 
-FACETS = ("kind", "department", "section")
+FACETS = ("kind", "department", "section", "target_group")
 SUGGEST_MAX_CHARS = 50
 ACTIVITY_WEIGHT = 3.0
 DEPARTMENT_WEIGHT = 3.0
