@@ -79,14 +79,6 @@ class InvalidQuery(AppError):
     title = "Invalid search query"
 
 
-class ServiceUnavailable(AppError):
-    """The store or the index cannot answer right now."""
-
-    status = 503
-    slug = "unavailable"
-    title = "Service unavailable"
-
-
 def problem(
     status: int, slug: str, title: str, detail: str, headers: dict[str, str] | None = None, **extra: Any
 ) -> JSONResponse:

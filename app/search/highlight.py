@@ -43,7 +43,7 @@ def snippet(text: str, terms: list[str], *, size: int = SNIPPET_CHARS) -> tuple[
     if len(text) > size:
         best = (0, 0)
         for i, (s, _) in enumerate(spans):  # the window starting at each match; most matches wins
-            inside = sum(1 for s2, e2 in spans[i:] if e2 <= s + size)
+            inside = sum(1 for _, e2 in spans[i:] if e2 <= s + size)
             if inside > best[0]:
                 best = (inside, s)
         start = max(0, min(best[1] - size // 5, len(text) - size))

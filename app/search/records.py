@@ -11,7 +11,6 @@ from sqlmodel import Session, col, select
 from app import models as m
 from app.models import row_id
 
-KIND_LABELS = {"task": "台账任务", "key_point": "工作要点", "activity": "活动"}
 Record = dict[str, Any]
 
 

@@ -15,7 +15,6 @@ TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 STATIC_DIR = Path(__file__).parent / "static"
 KINDS = {"task": "台账任务", "key_point": "工作要点", "activity": "活动"}
 FACET_LABELS = {"kind": "类型", "department": "成员单位", "section": "部分", "target_group": "重点人群"}
-FILTERS = ("kind", "department", "section", "target_group")
 PAGE_SIZE = 10
 
 
