@@ -200,3 +200,18 @@ def test_embedded_box_on_another_site(
     assert {6, 64} <= numbers
     assert page.locator("[data-kepu-search] li[data-number='6'] a").get_attribute("href") == f"{base_url}/tasks/6"
     _shot(page, "embed.png", full_page=False)
+
+
+def test_readable_on_a_phone(browser: Any, base_url: str) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True)
+    phone = context.new_page()
+    try:
+        for path in ("/?q=科协+科幻", "/tasks/55", "/key-points/9"):
+            phone.goto(base_url + path)
+            overflow = phone.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            assert overflow <= 0, (path, overflow)
+        phone.goto(base_url + "/?q=科幻")
+        assert phone.locator("li.hit").first.is_visible()
+        _shot(phone, "phone.png")
+    finally:
+        context.close()

@@ -50,6 +50,21 @@ class TestPages:
         overview = client.get("/overview", headers=HTML).text
         assert overview.count("<svg") == 2 and "<script" not in overview.split("<main", 1)[1].split("</main>")[0]
 
+    def test_key_point_and_activity_pages(self, client: TestClient) -> None:
+        kp = client.get("/key-points/9", headers=HTML).text
+        assert "工作要点 9:强化纲要实施机制" in kp and kp.count('href="/tasks/') >= 10
+        day = next(
+            a
+            for a in client.get("/api/v1/activities", params={"limit": 200}).json()["items"]
+            if a["name"] == "全国科普日"
+        )
+        page = client.get(f"/activities/{day['id']}", headers=HTML).text
+        assert "全国科普日" in page and 'href="/tasks/64"' in page and 'href="/key-points/9"' in page
+
+    def test_hits_link_to_their_own_pages(self, client: TestClient) -> None:
+        page = client.get("/", params={"q": "科幻"}, headers=HTML).text
+        assert 'href="/tasks/6"' in page and 'href="/key-points/8"' in page and 'href="/activities/' in page
+
     def test_missing_pages_are_html_for_people_and_json_for_programs(self, client: TestClient) -> None:
         page = client.get("/tasks/999", headers=HTML)
         assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")

@@ -78,6 +78,23 @@ def task_page(request: Request, session: SessionDep, task_id: Annotated[int, Pat
     return _render(request, "task.html", task=catalogue.get_task(session, task_id), active="search")
 
 
+@router.get("/key-points/{key_point_id}", response_class=HTMLResponse)
+def key_point_page(
+    request: Request, session: SessionDep, key_point_id: Annotated[int, Path(ge=1, le=MAX_ID)]
+) -> HTMLResponse:
+    """One key point: its text, sub-paragraphs and the tasks traced to it."""
+    return _render(request, "key_point.html", kp=catalogue.get_key_point(session, key_point_id), active="search")
+
+
+@router.get("/activities/{activity_id}", response_class=HTMLResponse)
+def activity_page(
+    request: Request, session: SessionDep, activity_id: Annotated[int, Path(ge=1, le=MAX_ID)]
+) -> HTMLResponse:
+    """One activity and where it is named."""
+    activity = catalogue.get_activity(session, activity_id)
+    return _render(request, "activity.html", activity=activity, kinds=views.ACTIVITY_KINDS, active="search")
+
+
 @router.get("/departments/{name}", response_class=HTMLResponse)
 def department_page(
     request: Request, session: SessionDep, directory: DirectoryDep, name: Annotated[str, Path(max_length=50)]

@@ -14,6 +14,13 @@ from app import schemas as s
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 STATIC_DIR = Path(__file__).parent / "static"
 KINDS = {"task": "台账任务", "key_point": "工作要点", "activity": "活动"}
+ACTIVITY_KINDS = {
+    "campaign": "行动/活动",
+    "programme": "计划/工程/项目",
+    "competition": "竞赛",
+    "conference": "大会/论坛",
+    "observance": "纪念日/宣传周/月",
+}
 FACET_LABELS = {"kind": "类型", "department": "成员单位", "section": "部分", "target_group": "重点人群"}
 PAGE_SIZE = 10
 
@@ -36,10 +43,8 @@ class PageQuery:
 
 
 def item_url(item: s.SearchItem) -> str:
-    """Where a hit links to."""
-    if item.kind == "task":
-        return f"/tasks/{item.id}"
-    return "/?" + urlencode({"q": f'"{item.title}"' if item.kind == "activity" else item.title, "kind": item.kind})
+    """Where a hit links to: its own page."""
+    return {"task": "/tasks/", "key_point": "/key-points/", "activity": "/activities/"}[item.kind] + str(item.id)
 
 
 def facet_links(query: PageQuery, facets: dict[str, dict[str, int]]) -> list[dict[str, Any]]:

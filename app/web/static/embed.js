@@ -21,10 +21,8 @@
     if (text) node.textContent = text;
     return node;
   }
-  function link(item) {
-    if (item.kind === "task") return base + "/tasks/" + item.id;
-    return base + "/?q=" + encodeURIComponent(item.title);
-  }
+  var PAGES = { task: "/tasks/", key_point: "/key-points/", activity: "/activities/" };
+  function link(item) { return base + PAGES[item.kind] + item.id; }
   function mount(root, n) {
     var id = "kepu-q-" + n;
     root.classList.add("kepu-box");
