@@ -100,8 +100,6 @@ class SearchIndex:
         self._searcher: Searcher | None = None
         self._lock = threading.RLock()
         self.generation = -1  # bumps whenever the searcher changes; keys the result cache
-        self.facet_sets: dict[str, dict[str, frozenset[int]]] = {}
-        self.facet_columns: dict[str, list[tuple[str, ...]]] = {}
         self._checked_at = 0.0
         self.ranker: Ranker | None = None
         self._last_sync = 0.0
@@ -335,32 +333,20 @@ class SearchIndex:
                 self._adopt_dictionary(self.root / build)
                 ix = whoosh_index.open_dir(str(self.root / build), schema=build_schema())
                 old, self._searcher, self._build = self._searcher, ix.searcher(), build
-                self._load_facet_columns()
+                self._load_ranker()
                 self.generation += 1
                 if old is not None:
                     old.close()
             elif not self._searcher.up_to_date():
                 self._searcher = self._searcher.refresh()
-                self._load_facet_columns()
+                self._load_ranker()
                 self.generation += 1
 
-    def _load_facet_columns(self) -> None:
-        # The documents of each facet value, read once per searcher: a query's facet counts
-        # are then intersections of its matching set with these.
+    def _load_ranker(self) -> None:
+        # Posting lists and facet values are read per searcher, so a new searcher needs a
+        # new ranker; built before the swap, so searches never see a half-made one.
         assert self._searcher is not None
-        ranker = Ranker(self._searcher)
-        reader = self._searcher.reader()
-        facet_sets = {}
-        columns: dict[str, list[tuple[str, ...]]] = {}
-        for name in FACET_FIELDS:
-            values = [v.decode("utf-8") if isinstance(v, bytes) else v for v in reader.lexicon(name)]
-            facet_sets[name] = {v: frozenset(ranker.term(name, v)) for v in values}
-            column: list[tuple[str, ...]] = [()] * reader.doc_count_all()
-            for value, docs in facet_sets[name].items():
-                for docnum in docs:
-                    column[docnum] += (value,)
-            columns[name] = column
-        self.ranker, self.facet_sets, self.facet_columns = ranker, facet_sets, columns
+        self.ranker = Ranker(self._searcher, FACET_FIELDS)
 
     def _adopt_dictionary(self, path: Path) -> None:
         # Another process may have built this index with more names in its dictionary;

@@ -1,22 +1,23 @@
-"""BM25F ranking over the Whoosh index's posting lists, evaluated as sets and dicts.
+"""BM25F ranking and facet counts over the Whoosh index's posting lists, with NumPy.
 
 Whoosh's matcher tree costs tens of microseconds for every matching document, and a
 query here is a tree of dozens of terms (two fields, sub-words, units, synonyms). So
-each leaf term's posting list is read once per searcher into {docnum: BM25 weight}
-(cached), and a query is evaluated with dict and set operations: Or sums, And
-intersects and sums, AndNot removes. One pass yields the ranking, the exact total and
-the matching set the facets are counted on. Phrases still go through Whoosh, which
-has the positions.
+each leaf term's posting list is read once per searcher into two arrays — document
+numbers (sorted) and their BM25F scores — and a query is evaluated with array
+operations: Or sums, And intersects and sums, AndNot removes. One pass yields the
+ranking, the exact total and the matching set that facets are counted on. Phrases
+still ask Whoosh, which has the positions.
 """
 
 from __future__ import annotations
 
-import heapq
-import math
 import threading
 from collections import OrderedDict
-from collections.abc import Set as AbstractSet
+from collections.abc import Iterable
+from dataclasses import dataclass
 
+import numpy as np
+import numpy.typing as npt
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
@@ -25,7 +26,31 @@ from app.search.text import fold
 K1 = 1.2
 B = 0.75
 TERM_CACHE_SIZE = 8192
-Scores = dict[int, float]
+TEXT_CACHE_SIZE = 200_000
+Docs = npt.NDArray[np.int64]
+Scores = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class Hits:
+    """Matching documents (sorted, unique) and their scores, index for index."""
+
+    docs: Docs
+    scores: Scores
+
+    def __len__(self) -> int:
+        return int(self.docs.size)
+
+    def scaled(self, boost: float) -> Hits:
+        """The same documents with scores multiplied by `boost`."""
+        return self if boost == 1.0 else Hits(self.docs, self.scores * boost)
+
+    def keep(self, mask: npt.NDArray[np.bool_]) -> Hits:
+        """The documents where `mask` is true."""
+        return Hits(self.docs[mask], self.scores[mask])
+
+
+EMPTY = Hits(np.empty(0, np.int64), np.empty(0, np.float64))
 
 
 class SubstringPhrase(wq.And):  # type: ignore[misc]
@@ -41,117 +66,156 @@ class SubstringPhrase(wq.And):  # type: ignore[misc]
 
 
 class Ranker:
-    """Scores queries against one searcher; build a new one when the searcher changes."""
+    """Scores queries and counts facets against one searcher; a new one per searcher."""
 
-    def __init__(self, searcher: Searcher) -> None:
+    def __init__(self, searcher: Searcher, facet_fields: Iterable[str] = ()) -> None:
         self.searcher = searcher
         self.reader = searcher.reader()
         self.schema = searcher.schema
-        self.doc_count = max(1, self.reader.doc_count())
-        self._avg_length: dict[str, float] = {}
-        self._terms: OrderedDict[tuple[str, str], Scores] = OrderedDict()
+        self.size = int(self.reader.doc_count_all())
+        self.doc_count = max(1, int(self.reader.doc_count()))
+        self._lengths: dict[str, Scores] = {}
+        self._terms: OrderedDict[tuple[str, str], Hits] = OrderedDict()
+        self._texts: dict[int, str] = {}
         self._lock = threading.Lock()
+        # Facet value → its documents; counting a query's facets is then one boolean
+        # mask of its matches indexed by each value's documents.
+        self.facets: dict[str, dict[str, Docs]] = {
+            name: {value: self.term(name, value).docs for value in self._values(name)} for name in facet_fields
+        }
 
-    def term(self, fieldname: str, text: str) -> Scores:
-        """{docnum: BM25F score} for one term (cached)."""
+    # --- terms -----------------------------------------------------------------
+
+    def term(self, fieldname: str, text: str) -> Hits:
+        """The documents holding a term, with their BM25F scores (cached per searcher)."""
         key = (fieldname, text)
         with self._lock:
             cached = self._terms.get(key)
             if cached is not None:
                 self._terms.move_to_end(key)
                 return cached
-        scores = self._read_term(fieldname, text)
+        hits = self._read_term(fieldname, text)
         with self._lock:
-            self._terms[key] = scores
+            self._terms[key] = hits
             while len(self._terms) > TERM_CACHE_SIZE:
                 self._terms.popitem(last=False)
-        return scores
+        return hits
 
-    def _read_term(self, fieldname: str, text: str) -> Scores:
+    def _read_term(self, fieldname: str, text: str) -> Hits:
         if (fieldname, text) not in self.reader:
-            return {}
-        field = self.schema[fieldname]
+            return EMPTY
         postings = self.reader.postings(fieldname, text)
-        if not field.scorable:  # ID/KEYWORD filters: membership only
-            return dict.fromkeys(postings.all_ids(), 0.0)
-        # Whoosh's own BM25F: its idf, and a posting weight that already carries the
-        # field boost (term frequency × boost), saturated by K1 like any frequency.
+        if not self.schema[fieldname].scorable:  # ID/KEYWORD filters: membership only
+            docs = np.fromiter(postings.all_ids(), np.int64)
+            return Hits(docs, np.zeros(docs.size))
+        pairs = np.array(list(postings.items_as("weight")), dtype=np.float64).reshape(-1, 2)
+        docs = pairs[:, 0].astype(np.int64)
+        weights = pairs[:, 1]  # term frequency × field boost, as Whoosh stores it
+        lengths = self._field_lengths(fieldname)[docs]
+        # Whoosh's own BM25F: its idf, and the boosted weight saturated by K1.
         df = self.reader.doc_frequency(fieldname, text)
-        idf = math.log(self.doc_count / (df + 1)) + 1
-        avg = self._avg(fieldname)
-        length = self.reader.doc_field_length
-        scores: Scores = {}
-        for docnum, weight in postings.items_as("weight"):
-            norm = K1 * ((1 - B) + B * length(docnum, fieldname, 1) / avg)
-            scores[docnum] = idf * (weight * (K1 + 1)) / (weight + norm)
-        return scores
+        idf = np.log(self.doc_count / (df + 1)) + 1
+        norm = K1 * ((1 - B) + B * lengths / self._average(fieldname))
+        return Hits(docs, idf * (weights * (K1 + 1)) / (weights + norm))
 
-    def _avg(self, fieldname: str) -> float:
-        if fieldname not in self._avg_length:
-            self._avg_length[fieldname] = max(1.0, self.reader.field_length(fieldname) / self.doc_count)
-        return self._avg_length[fieldname]
+    def _field_lengths(self, fieldname: str) -> Scores:
+        lengths = self._lengths.get(fieldname)
+        if lengths is None:
+            length = self.reader.doc_field_length
+            lengths = np.fromiter((length(d, fieldname, 1) for d in range(self.size)), np.float64, self.size)
+            self._lengths[fieldname] = lengths
+        return lengths
 
-    def scores(self, q: wq.Query) -> Scores:
-        """{docnum: score} of every document matching `q`."""
+    def _average(self, fieldname: str) -> float:
+        return max(1.0, float(self.reader.field_length(fieldname)) / self.doc_count)
+
+    def _values(self, fieldname: str) -> list[str]:
+        return [v.decode("utf-8") if isinstance(v, bytes) else v for v in self.reader.lexicon(fieldname)]
+
+    # --- queries ---------------------------------------------------------------
+
+    def scores(self, q: wq.Query) -> Hits:
+        """Every document matching `q`, with its score."""
         if isinstance(q, wq.Term):
-            return _scaled(self.term(q.fieldname, q.text), q.boost)
+            return self.term(q.fieldname, q.text).scaled(q.boost)
         if isinstance(q, wq.Prefix):
-            expanded = [
-                wq.Term(q.fieldname, t.decode() if isinstance(t, bytes) else t)
-                for t in self.reader.expand_prefix(q.fieldname, q.text)
-            ]
-            return _scaled(_sum([self.scores(t) for t in expanded]), q.boost)
+            expanded = [self.term(q.fieldname, t) for t in self._expand(q.fieldname, q.text)]
+            return _sum(expanded).scaled(q.boost)
         if isinstance(q, SubstringPhrase):
             candidates = _intersect([self.scores(sub) for sub in q.subqueries])
-            return {d: s * q.boost for d, s in candidates.items() if q.phrase in self._folded_text(d)}
+            holds = [q.phrase in self._folded_text(int(d)) for d in candidates.docs]
+            return candidates.keep(np.array(holds, dtype=bool)).scaled(q.boost)
         if isinstance(q, wq.AndNot):
-            positive = self.scores(q.a)
-            negative = self.scores(q.b)
-            return {d: s for d, s in positive.items() if d not in negative}
+            positive, negative = self.scores(q.a), self.scores(q.b)
+            return positive.keep(~np.isin(positive.docs, negative.docs, assume_unique=True))
         if isinstance(q, wq.And):
-            return _scaled(_intersect([self.scores(sub) for sub in q.subqueries]), q.boost)
+            return _intersect([self.scores(sub) for sub in q.subqueries]).scaled(q.boost)
         if isinstance(q, wq.Or):
-            return _scaled(_sum([self.scores(sub) for sub in q.subqueries]), q.boost)
+            return _sum([self.scores(sub) for sub in q.subqueries]).scaled(q.boost)
         if isinstance(q, wq.Phrase):
-            allowed = set(q.docs(self.searcher))
             words = _intersect([self.term(q.fieldname, w) for w in q.words])
-            return {d: s * q.boost for d, s in words.items() if d in allowed}
+            positional = np.fromiter(q.docs(self.searcher), np.int64)
+            return words.keep(np.isin(words.docs, positional)).scaled(q.boost)
         raise TypeError(f"cannot rank a {type(q).__name__} query")
 
     def _folded_text(self, docnum: int) -> str:
-        stored = self.searcher.stored_fields(docnum)
-        return fold(f"{stored.get('title', '')}\n{stored.get('body', '')}")
+        # Reading stored fields costs a decompression and an unpickling; phrase checks
+        # revisit the same documents, so their folded text is kept (bounded).
+        text = self._texts.get(docnum)
+        if text is None:
+            stored = self.searcher.stored_fields(docnum)
+            text = fold(f"{stored.get('title', '')}\n{stored.get('body', '')}")
+            with self._lock:
+                if len(self._texts) >= TEXT_CACHE_SIZE:
+                    self._texts.clear()
+                self._texts[docnum] = text
+        return text
 
-    def top(
-        self, q: wq.Query, limit: int, allowed: AbstractSet[int] | None = None
-    ) -> tuple[list[tuple[int, float]], Scores]:
-        """The best `limit` (docnum, score), ties to the lower docnum, and all matches."""
-        scores = self.scores(q)
+    def _expand(self, fieldname: str, prefix: str) -> list[str]:
+        return [t.decode("utf-8") if isinstance(t, bytes) else t for t in self.reader.expand_prefix(fieldname, prefix)]
+
+    def top(self, q: wq.Query, limit: int, allowed: Docs | None = None) -> tuple[list[tuple[int, float]], Hits]:
+        """The best `limit` (docnum, score), score ties to the lower docnum, and all matches."""
+        hits = self.scores(q)
         if allowed is not None:
-            scores = {d: s for d, s in scores.items() if d in allowed}
-        best = heapq.nsmallest(limit, scores.items(), key=lambda item: (-item[1], item[0]))
-        return best, scores
+            hits = hits.keep(np.isin(hits.docs, allowed, assume_unique=True))
+        docs, scores = hits.docs, hits.scores
+        if docs.size > limit > 0:
+            # Everything scoring at least the limit-th best, ties included, then an exact sort.
+            threshold = np.partition(scores, docs.size - limit)[docs.size - limit]
+            keep = scores >= threshold
+            docs, scores = docs[keep], scores[keep]
+        order = np.lexsort((docs, -scores))[:limit]
+        return [(int(docs[i]), float(scores[i])) for i in order], hits
+
+    def facet_counts(self, name: str, matched: Hits) -> dict[str, int]:
+        """How many matches carry each value of a facet field, most first."""
+        mask = np.zeros(self.size, dtype=bool)
+        mask[matched.docs] = True
+        counts = {value: int(np.count_nonzero(mask[docs])) for value, docs in self.facets[name].items()}
+        return dict(sorted(((v, n) for v, n in counts.items() if n), key=lambda kv: (-kv[1], kv[0])))
 
 
-def _scaled(scores: Scores, boost: float) -> Scores:
-    return scores if boost == 1.0 else {d: s * boost for d, s in scores.items()}
-
-
-def _sum(parts: list[Scores]) -> Scores:
-    parts = [p for p in parts if p]
+def _sum(parts: list[Hits]) -> Hits:
+    parts = [p for p in parts if len(p)]
     if not parts:
-        return {}
-    parts.sort(key=len, reverse=True)
-    total = dict(parts[0])
-    for part in parts[1:]:
-        for docnum, score in part.items():
-            total[docnum] = total.get(docnum, 0.0) + score
-    return total
+        return EMPTY
+    if len(parts) == 1:
+        return parts[0]
+    docs = np.concatenate([p.docs for p in parts])
+    scores = np.concatenate([p.scores for p in parts])
+    unique, inverse = np.unique(docs, return_inverse=True)
+    return Hits(unique, np.bincount(inverse, weights=scores, minlength=unique.size).astype(np.float64))
 
 
-def _intersect(parts: list[Scores]) -> Scores:
-    if not parts or any(not p for p in parts):
-        return {}
+def _intersect(parts: list[Hits]) -> Hits:
+    if not parts or any(not len(p) for p in parts):
+        return EMPTY
     parts = sorted(parts, key=len)
-    keys = set(parts[0]).intersection(*parts[1:])
-    return {d: sum(p[d] for p in parts) for d in keys}
+    docs, scores = parts[0].docs, parts[0].scores
+    for part in parts[1:]:
+        docs, mine, theirs = np.intersect1d(docs, part.docs, assume_unique=True, return_indices=True)
+        scores = scores[mine] + part.scores[theirs]
+        if not docs.size:
+            return EMPTY
+    return Hits(docs, scores)

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections import Counter, OrderedDict
-from collections.abc import Set as AbstractSet
+from collections import OrderedDict
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -17,12 +16,11 @@ from app import schemas as s
 from app.errors import InvalidQuery
 from app.parser.departments import DepartmentDirectory
 from app.search.highlight import highlight_terms, snippet
-from app.search.index import SearchIndex
+from app.search.index import FACET_FIELDS, SearchIndex
 from app.search.query import build_query, parse_query
 from app.search.text import fold
 from app.services.catalogue import Window, check_target_group, resolve_department
 
-FACETS = ("kind", "department", "section", "target_group")
 SUGGEST_MAX_CHARS = 50
 ACTIVITY_WEIGHT = 3.0
 DEPARTMENT_WEIGHT = 3.0
@@ -106,10 +104,10 @@ class SearchService:
             ranker = self.index.ranker
             assert ranker is not None
             filter_query = _filter_query(filters)
-            allowed = frozenset(ranker.scores(filter_query)) if filter_query is not None else None
+            allowed = ranker.scores(filter_query).docs if filter_query is not None else None
             best, matched = ranker.top(query, window.offset + window.limit, allowed)
             total = len(matched)
-            facets = {name: self._count_facet(name, matched.keys()) for name in FACETS}
+            facets = {name: ranker.facet_counts(name, matched) for name in FACET_FIELDS}
             items = [
                 self._item(searcher.stored_fields(docnum), score, terms, documents)
                 for docnum, score in best[window.offset :]
@@ -158,18 +156,6 @@ class SearchService:
         return [text for text, _ in ranked[:limit]]
 
     # --- helpers ---------------------------------------------------------------
-
-    def _count_facet(self, name: str, matched: AbstractSet[int]) -> dict[str, int]:
-        values = self.index.facet_sets[name]
-        if len(matched) * 4 < len(values) * 64 or len(matched) < 512:
-            # Few matches: look each one's values up.
-            counts: Counter[str] = Counter()
-            column = self.index.facet_columns[name]
-            for docnum in matched:
-                counts.update(column[docnum])
-        else:  # many matches: one C-speed intersection per facet value
-            counts = Counter({value: len(matched & docs) for value, docs in values.items()})
-        return dict(sorted(((v, n) for v, n in counts.items() if n), key=lambda kv: (-kv[1], kv[0])))
 
     def _canonical(self, filters: SearchFilters) -> SearchFilters:
         check_target_group(filters.target_group)
@@ -240,8 +226,3 @@ def _filter_query(filters: SearchFilters) -> wq.Query | None:
         if value is not None
     ]
     return wq.And(terms) if terms else None
-
-
-def _count_facet(values: dict[str, frozenset[int]], matched: AbstractSet[int]) -> dict[str, int]:
-    counts = {value: len(matched & docs) for value, docs in values.items()}
-    return dict(sorted(((v, n) for v, n in counts.items() if n), key=lambda kv: (-kv[1], kv[0])))
