@@ -111,11 +111,15 @@ def run_size(tasks: int, repeat: int, work: Path) -> dict[str, Any]:
     cached = SearchService(index, engine, load_directory(), max_query_chars=200, cache_size=4096, sync_seconds=3600)
     window, filters = Window(limit=20, offset=0), SearchFilters()
 
-    for q in QUERIES:  # warm both: first-touch costs are not query latency
+    # The first pass reads each term's posting list into the per-searcher cache: reported
+    # on its own ("ours_first_pass"), then both engines are measured warm.
+    samples: dict[str, list[float]] = {"ours": [], "baseline": [], "ours_cached": [], "ours_first_pass": []}
+    for q in QUERIES:
+        t0 = time.perf_counter()
         ours.search(q, filters, window)
+        samples["ours_first_pass"].append(time.perf_counter() - t0)
         baseline.search(q)
         cached.search(q, filters, window)
-    samples: dict[str, list[float]] = {"ours": [], "baseline": [], "ours_cached": []}
     for _ in range(repeat):
         for q in QUERIES:
             t0 = time.perf_counter()
@@ -215,16 +219,18 @@ def main() -> None:
     (out / "latest.json").write_text(json.dumps(results, ensure_ascii=False, indent=2), "utf-8")
     w = sys.stdout.write
     w(
-        "\n| tasks | records | build tasks/s (ours / baseline) | p50 ms ours / baseline (×) | p95 ms ours / baseline | p99 ms ours / baseline (×) | p50 ms cached |\n"
+        "\n| tasks | records | build tasks/s (ours / baseline) | p50 ms ours / baseline (×) | p95 ms ours / baseline "
+        "| p99 ms ours / baseline (×) | p50 / p99 ms first pass | p50 ms cached |\n"
     )
-    w("|---:|---:|---:|---:|---:|---:|---:|\n")
+    w("|---:|---:|---:|---:|---:|---:|---:|---:|\n")
     for r in results["sizes"]:
         lat = r["latency_ms"]
         w(
             f"| {r['tasks']:,} | {r['records']:,} | {r['build_tasks_per_second']:,} / {r['baseline_build_tasks_per_second']:,} "
             f"| {lat['ours']['p50']} / {lat['baseline']['p50']} ({r['speedup_p50']}×) "
             f"| {lat['ours']['p95']} / {lat['baseline']['p95']} "
-            f"| {lat['ours']['p99']} / {lat['baseline']['p99']} ({r['speedup_p99']}×) | {lat['ours_cached']['p50']} |\n"
+            f"| {lat['ours']['p99']} / {lat['baseline']['p99']} ({r['speedup_p99']}×) "
+            f"| {lat['ours_first_pass']['p50']} / {lat['ours_first_pass']['p99']} | {lat['ours_cached']['p50']} |\n"
         )
     if "cold_start" in results:
         c = results["cold_start"]
