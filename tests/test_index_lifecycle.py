@@ -124,3 +124,15 @@ def test_a_replica_catches_up_in_the_background(index: SearchIndex, store: Engin
     assert replica.record_count() == after > before
     assert _hits(replica, "航天") >= 1
     replica.close()
+
+
+def test_posting_cache_is_bounded_by_size(index: SearchIndex, monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.search import ranking
+
+    monkeypatch.setattr(ranking, "TERM_CACHE_POSTINGS", 100)
+    ranker = index.ranker
+    assert ranker is not None
+    for word in ("科普", "科技", "开展", "中国", "活动", "教育", "推进"):
+        ranker.term("grams", word)
+    assert ranker._cached_postings <= 100 or len(ranker._terms) == 1
+    assert ranker._cached_postings == sum(len(h) for h in ranker._terms.values())

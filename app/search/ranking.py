@@ -25,7 +25,7 @@ from app.search.text import fold
 
 K1 = 1.2
 B = 0.75
-TERM_CACHE_SIZE = 8192
+TERM_CACHE_POSTINGS = 8_000_000  # ≈ 128 MB of (docnum, score) pairs
 TEXT_CACHE_SIZE = 200_000
 Docs = npt.NDArray[np.int64]
 Scores = npt.NDArray[np.float64]
@@ -76,6 +76,7 @@ class Ranker:
         self.doc_count = max(1, int(self.reader.doc_count()))
         self._lengths: dict[str, Scores] = {}
         self._terms: OrderedDict[tuple[str, str], Hits] = OrderedDict()
+        self._cached_postings = 0
         self._texts: dict[int, str] = {}
         self._lock = threading.Lock()
         # Facet value → its documents; counting a query's facets is then one boolean
@@ -96,9 +97,13 @@ class Ranker:
                 return cached
         hits = self._read_term(fieldname, text)
         with self._lock:
-            self._terms[key] = hits
-            while len(self._terms) > TERM_CACHE_SIZE:
-                self._terms.popitem(last=False)
+            if key not in self._terms:
+                self._terms[key] = hits
+                self._cached_postings += len(hits)
+            # Bounded by postings, not terms: one frequent term can hold every document.
+            while self._cached_postings > TERM_CACHE_POSTINGS and len(self._terms) > 1:
+                _, evicted = self._terms.popitem(last=False)
+                self._cached_postings -= len(evicted)
         return hits
 
     def _read_term(self, fieldname: str, text: str) -> Hits:
