@@ -348,7 +348,7 @@ class SearchIndex:
         # Posting lists and facet values are read per searcher, so a new searcher needs a
         # new ranker; built before the swap, so searches never see a half-made one.
         assert self._searcher is not None
-        self.ranker = Ranker(self._searcher, FACET_FIELDS)
+        self.ranker = Ranker(self._searcher, FACET_FIELDS, scored_fields=("title", "body", "grams"))
 
     def _adopt_dictionary(self, path: Path) -> None:
         # Another process may have built this index with more names in its dictionary;

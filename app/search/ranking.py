@@ -68,7 +68,7 @@ class SubstringPhrase(wq.And):  # type: ignore[misc]
 class Ranker:
     """Scores queries and counts facets against one searcher; a new one per searcher."""
 
-    def __init__(self, searcher: Searcher, facet_fields: Iterable[str] = ()) -> None:
+    def __init__(self, searcher: Searcher, facet_fields: Iterable[str] = (), scored_fields: Iterable[str] = ()) -> None:
         self.searcher = searcher
         self.reader = searcher.reader()
         self.schema = searcher.schema
@@ -84,6 +84,10 @@ class Ranker:
         self.facets: dict[str, dict[str, Docs]] = {
             name: {value: self.term(name, value).docs for value in self._values(name)} for name in facet_fields
         }
+        # Field lengths are read once per searcher (~1 µs a document and field); reading them
+        # here, not on the first query that needs them, keeps that query's latency normal.
+        for name in scored_fields:
+            self._field_lengths(name)
 
     # --- terms -----------------------------------------------------------------
 
