@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -45,3 +46,11 @@ def unit_of_work(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def group_by_first(rows: Iterable[Any], make: Callable[[Any], Any] = lambda row: row[1]) -> dict[Any, list[Any]]:
+    """Query rows grouped by their first column: {row[0]: [make(row), …]}, in row order."""
+    grouped: dict[Any, list[Any]] = defaultdict(list)
+    for row in rows:
+        grouped[row[0]].append(make(row))
+    return grouped

@@ -9,6 +9,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from app import models as m
+from app.db import group_by_first
 from app.models import row_id
 
 Record = dict[str, Any]
@@ -47,14 +48,14 @@ def iter_records(session: Session, document_ids: Iterable[int] | None = None) ->
         .order_by(col(m.SubParagraph.position))
     ):
         paragraphs[kp_id].append(text)
-    kp_groups = _pairs(
+    kp_groups = group_by_first(
         session.exec(
             select(m.KeyPointTargetGroup.key_point_id, m.KeyPointTargetGroup.name)
             .join(m.KeyPoint)
             .where(col(m.KeyPoint.document_id).in_(ids))
         )
     )
-    kp_units = _pairs(
+    kp_units = group_by_first(
         session.exec(
             select(
                 m.KeyPointDepartment.key_point_id, m.Department.name, m.Department.full_name, m.KeyPointDepartment.role
@@ -64,9 +65,9 @@ def iter_records(session: Session, document_ids: Iterable[int] | None = None) ->
             .where(col(m.KeyPoint.document_id).in_(ids))
             .order_by(col(m.KeyPointDepartment.position))
         ),
-        whole=True,
+        lambda row: tuple(row[1:]),
     )
-    task_units = _pairs(
+    task_units = group_by_first(
         session.exec(
             select(m.TaskDepartment.task_id, m.Department.name, m.Department.full_name, m.TaskDepartment.role)
             .join(m.Department)
@@ -74,16 +75,16 @@ def iter_records(session: Session, document_ids: Iterable[int] | None = None) ->
             .where(col(m.Task.document_id).in_(ids))
             .order_by(col(m.TaskDepartment.position))
         ),
-        whole=True,
+        lambda row: tuple(row[1:]),
     )
-    task_groups = _pairs(
+    task_groups = group_by_first(
         session.exec(
             select(m.TaskTargetGroup.task_id, m.TaskTargetGroup.name)
             .join(m.Task)
             .where(col(m.Task.document_id).in_(ids))
         )
     )
-    task_points = _pairs(
+    task_points = group_by_first(
         session.exec(
             select(m.TraceLink.task_id, m.TraceLink.key_point_id)
             .join(m.Task)
@@ -204,10 +205,3 @@ def _record(
         "target_group": ",".join(groups),
         "extra": {"departments": [list(u) for u in units], **(extra or {})},
     }
-
-
-def _pairs(rows: Iterable[Any], *, whole: bool = False) -> dict[Any, list[Any]]:
-    grouped: dict[Any, list[Any]] = defaultdict(list)
-    for row in rows:
-        grouped[row[0]].append(tuple(row[1:]) if whole else row[1])
-    return grouped

@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from app import models as m
 from app import schemas as s
+from app.db import group_by_first
 from app.errors import InvalidParameter, NotFound, UnknownDepartment
 from app.models import row_id
 from app.parser.departments import DepartmentDirectory
@@ -200,7 +201,7 @@ def tasks_public(session: Session, tasks: Sequence[m.Task]) -> list[s.TaskPublic
         .order_by(col(m.TraceLink.rank))
     ):
         links[cast(int, linked_task)].append(s.KeyPointLink(id=kp_id, number=number, title=title, score=score))
-    activities = _grouped(
+    activities = group_by_first(
         session.exec(
             select(m.TaskActivity.task_id, m.Activity.id, m.Activity.name, m.Activity.kind)
             .join(m.Activity)
@@ -209,7 +210,7 @@ def tasks_public(session: Session, tasks: Sequence[m.Task]) -> list[s.TaskPublic
         ),
         lambda r: s.ActivityRef(id=r[1], name=r[2], kind=r[3]),
     )
-    references = _grouped(
+    references = group_by_first(
         session.exec(
             select(m.TaskReference.task_id, m.Reference.title)
             .join(m.Reference)
@@ -218,7 +219,7 @@ def tasks_public(session: Session, tasks: Sequence[m.Task]) -> list[s.TaskPublic
         ),
         lambda r: r[1],
     )
-    groups = _grouped(
+    groups = group_by_first(
         session.exec(
             select(m.TaskTargetGroup.task_id, m.TaskTargetGroup.name).where(col(m.TaskTargetGroup.task_id).in_(ids))
         ),
@@ -235,9 +236,9 @@ def tasks_public(session: Session, tasks: Sequence[m.Task]) -> list[s.TaskPublic
             departments=departments[t.id],  # type: ignore[index]
             all_member_units=t.all_member_units,
             key_points=links[t.id],  # type: ignore[index]
-            activities=activities[t.id],  # type: ignore[index]
-            references=references[t.id],  # type: ignore[index]
-            target_groups=sorted(groups[t.id], key=order.index),  # type: ignore[index]
+            activities=activities[t.id],
+            references=references[t.id],
+            target_groups=sorted(groups[t.id], key=order.index),
         )
         for t in tasks
     ]
@@ -289,7 +290,7 @@ def key_points_public(session: Session, key_points: Sequence[m.KeyPoint]) -> lis
         x.id: _section(x)
         for x in session.exec(select(m.Section).where(col(m.Section.id).in_({k.section_id for k in key_points})))
     }
-    paragraphs = _grouped(
+    paragraphs = group_by_first(
         session.exec(
             select(m.SubParagraph.key_point_id, m.SubParagraph.text)
             .where(col(m.SubParagraph.key_point_id).in_(ids))
@@ -297,7 +298,7 @@ def key_points_public(session: Session, key_points: Sequence[m.KeyPoint]) -> lis
         ),
         lambda r: r[1],
     )
-    departments = _grouped(
+    departments = group_by_first(
         session.exec(
             select(
                 m.KeyPointDepartment.key_point_id, m.Department.name, m.Department.full_name, m.KeyPointDepartment.role
@@ -308,7 +309,7 @@ def key_points_public(session: Session, key_points: Sequence[m.KeyPoint]) -> lis
         ),
         lambda r: s.DepartmentRole(name=r[1], full_name=r[2], role=r[3]),
     )
-    activities = _grouped(
+    activities = group_by_first(
         session.exec(
             select(m.KeyPointActivity.key_point_id, m.Activity.id, m.Activity.name, m.Activity.kind)
             .join(m.Activity)
@@ -317,7 +318,7 @@ def key_points_public(session: Session, key_points: Sequence[m.KeyPoint]) -> lis
         ),
         lambda r: s.ActivityRef(id=r[1], name=r[2], kind=r[3]),
     )
-    references = _grouped(
+    references = group_by_first(
         session.exec(
             select(m.KeyPointReference.key_point_id, m.Reference.title)
             .join(m.Reference)
@@ -326,7 +327,7 @@ def key_points_public(session: Session, key_points: Sequence[m.KeyPoint]) -> lis
         ),
         lambda r: r[1],
     )
-    groups = _grouped(
+    groups = group_by_first(
         session.exec(
             select(m.KeyPointTargetGroup.key_point_id, m.KeyPointTargetGroup.name).where(
                 col(m.KeyPointTargetGroup.key_point_id).in_(ids)
@@ -334,7 +335,7 @@ def key_points_public(session: Session, key_points: Sequence[m.KeyPoint]) -> lis
         ),
         lambda r: r[1],
     )
-    tasks = _grouped(
+    tasks = group_by_first(
         session.exec(
             select(m.TraceLink.key_point_id, m.Task.id, m.Task.number, m.TraceLink.score)
             .join(m.Task)
@@ -352,13 +353,13 @@ def key_points_public(session: Session, key_points: Sequence[m.KeyPoint]) -> lis
             number=k.number,
             title=k.title,
             body=k.body,
-            sub_paragraphs=paragraphs[k.id],  # type: ignore[index]
-            departments=departments[k.id],  # type: ignore[index]
+            sub_paragraphs=paragraphs[k.id],
+            departments=departments[k.id],
             all_member_units=k.all_member_units,
-            activities=activities[k.id],  # type: ignore[index]
-            references=references[k.id],  # type: ignore[index]
-            target_groups=sorted(groups[k.id], key=order.index),  # type: ignore[index]
-            tasks=tasks[k.id],  # type: ignore[index]
+            activities=activities[k.id],
+            references=references[k.id],
+            target_groups=sorted(groups[k.id], key=order.index),
+            tasks=tasks[k.id],
         )
         for k in key_points
     ]
@@ -452,7 +453,7 @@ def get_activity(session: Session, activity_id: int) -> s.ActivityPublic:
 def activities_public(session: Session, rows: Sequence[m.Activity]) -> list[s.ActivityPublic]:
     """Public models for activities with their key points and tasks."""
     ids = [a.id for a in rows]
-    kps = _grouped(
+    kps = group_by_first(
         session.exec(
             select(m.KeyPointActivity.activity_id, m.KeyPoint.id, m.KeyPoint.number, m.KeyPoint.document_id)
             .join(m.KeyPoint)
@@ -461,7 +462,7 @@ def activities_public(session: Session, rows: Sequence[m.Activity]) -> list[s.Ac
         ),
         lambda r: s.NumberedRef(id=r[1], number=r[2], document_id=r[3]),
     )
-    tasks = _grouped(
+    tasks = group_by_first(
         session.exec(
             select(m.TaskActivity.activity_id, m.Task.id, m.Task.number, m.Task.document_id)
             .join(m.Task)
@@ -508,10 +509,3 @@ def _documents(session: Session, ids: Iterable[int]) -> dict[int, s.DocumentRef]
         row_id(d): s.DocumentRef(id=row_id(d), year=d.year, title=d.title)
         for d in session.exec(select(m.Document).where(col(m.Document.id).in_(list(ids))))
     }
-
-
-def _grouped(rows: Iterable[Any], make: Any) -> dict[int, list[Any]]:
-    grouped: dict[int, list[Any]] = defaultdict(list)
-    for row in rows:
-        grouped[row[0]].append(make(row))
-    return grouped

@@ -25,6 +25,16 @@ def _label(text: str, limit: int = 11) -> str:
     return escape(text if len(text) <= limit else text[: limit - 1] + "…")
 
 
+def _svg_open(width: float, height: float, name: str, title: str, desc: str) -> list[str]:
+    """The opening of an accessible chart: role img, labelled by its title and description."""
+    return [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+        f'role="img" aria-labelledby="{name}-title {name}-desc" class="chart">',
+        f'<title id="{name}-title">{title}</title>',
+        f'<desc id="{name}-desc">{desc}</desc>',
+    ]
+
+
 def heat_map(ov: Overview) -> str:
     """Key points × units: how many of the unit's tasks trace to each key point."""
     rows: list[tuple[int | None, str]] = [(kp.id, f"{kp.number}. {kp.title}") for kp in ov.key_points]
@@ -33,12 +43,13 @@ def heat_map(ov: Overview) -> str:
     width = LEFT + CELL * len(ov.departments) + 10
     height = TOP + CELL * len(rows) + 10
     top = max(1, ov.max_count)
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-        f'role="img" aria-labelledby="heat-title heat-desc" class="chart">',
-        '<title id="heat-title">工作要点 × 成员单位 任务数热力图</title>',
-        f'<desc id="heat-desc">{len(rows)} 行要点,{len(ov.departments)} 列成员单位,颜色越深任务越多,最多 {ov.max_count} 项。</desc>',
-    ]
+    parts = _svg_open(
+        width,
+        height,
+        "heat",
+        "工作要点 × 成员单位 任务数热力图",
+        f"{len(rows)} 行要点,{len(ov.departments)} 列成员单位,颜色越深任务越多,最多 {ov.max_count} 项。",
+    )
     for j, name in enumerate(ov.departments):
         x = LEFT + CELL * j + CELL / 2
         parts.append(
@@ -72,12 +83,9 @@ def trace_matrix(ov: Overview) -> str:
     left, top = LEFT, 40
     width = left + cell * len(ov.tasks) + 10
     height = top + CELL * len(ov.key_points) + 10
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-        f'role="img" aria-labelledby="trace-title trace-desc" class="chart">',
-        '<title id="trace-title">要点 → 台账任务 追溯矩阵</title>',
-        f'<desc id="trace-desc">{len(ov.trace)} 条追溯关系;列为任务编号,行为工作要点。</desc>',
-    ]
+    parts = _svg_open(
+        width, height, "trace", "要点 → 台账任务 追溯矩阵", f"{len(ov.trace)} 条追溯关系;列为任务编号,行为工作要点。"
+    )
     for j, task in enumerate(ov.tasks):
         if task.number % 5 == 0 or task.number == 1:
             parts.append(
