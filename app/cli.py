@@ -16,7 +16,6 @@ from app.db import make_engine
 from app.errors import AppError
 from app.migrate import upgrade
 from app.search.index import SearchIndex
-from app.server import HTTP_PROTOCOL
 from app.services import notices, stats
 
 cli = typer.Typer(
@@ -100,7 +99,6 @@ def serve(
         host=host,
         port=port,
         workers=workers,
-        http=HTTP_PROTOCOL,
         access_log=False,
         log_config=None,
     )
