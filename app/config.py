@@ -36,6 +36,12 @@ class Settings(BaseSettings):
     search_cache_size: int = Field(
         default=512, alias="KEPU_SEARCH_CACHE_SIZE", description="Entries in the search result cache; 0 disables it."
     )
+    index_sync_seconds: float = Field(
+        default=5.0,
+        alias="KEPU_INDEX_SYNC_SECONDS",
+        gt=0,
+        description="How often a serving process checks the store for writes by other processes.",
+    )
     cors_origins: list[str] = Field(
         default_factory=list,
         alias="KEPU_CORS_ORIGINS",

@@ -62,6 +62,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             load_directory(),
             max_query_chars=settings.max_query_chars,
             cache_size=settings.search_cache_size,
+            sync_seconds=settings.index_sync_seconds,
         )
         try:
             yield

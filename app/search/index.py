@@ -331,18 +331,18 @@ class SearchIndex:
             build = self._current_build()
             if build is None:
                 return
-            if build != self._build or self._searcher is None:
-                self._adopt_dictionary(self.root / build)
-                ix = whoosh_index.open_dir(str(self.root / build), schema=build_schema())
-                old, self._searcher, self._build = self._searcher, ix.searcher(), build
-                self._load_ranker()
-                self.generation += 1
-                if old is not None:
-                    old.close()
-            elif not self._searcher.up_to_date():
-                self._searcher = self._searcher.refresh()
-                self._load_ranker()
-                self.generation += 1
+            if build == self._build and self._searcher is not None and self._searcher.up_to_date():
+                return
+            # Always a new searcher, never Whoosh's Searcher.refresh(): refresh() reuses the
+            # reader of every segment whose id it knows, and a segment's id survives
+            # deletions made by another process, so replaced records were answered twice.
+            self._adopt_dictionary(self.root / build)
+            ix = whoosh_index.open_dir(str(self.root / build), schema=build_schema())
+            old, self._searcher, self._build = self._searcher, ix.searcher(), build
+            self._load_ranker()
+            self.generation += 1
+            if old is not None:
+                old.close()
 
     def _load_ranker(self) -> None:
         # Posting lists and facet values are read per searcher, so a new searcher needs a
