@@ -293,6 +293,9 @@ class SearchItem(BaseModel):
     score: float
     departments: list[DepartmentRole]
     document: DocumentRef
+    partial: bool = Field(
+        default=False, description="True for a relaxed match: the record lacks some words (query.dropped)."
+    )
 
 
 class TermReport(BaseModel):
@@ -305,6 +308,21 @@ class TermReport(BaseModel):
     synonyms: list[str]
     phrase: bool
     excluded: bool
+    usage: Literal["search", "question", "filler", "intent", "year"] = Field(
+        default="search",
+        description="search: matched; question: a question or function word (如何, 哪些, 的), not matched; "
+        "filler: a generic word (任务, 工作) dropped beside others; intent: part of a unit-and-role filter; "
+        "year: selected that year's edition.",
+    )
+    pinyin: str | None = Field(default=None, description="The pinyin typed, when this term was found from it.")
+
+
+class IntentReport(BaseModel):
+    """A unit-and-role filter read from the query (教育部牵头 → 教育部 as lead)."""
+
+    department: str
+    role: Role
+    words: list[str]
 
 
 class QueryReport(BaseModel):
@@ -312,6 +330,30 @@ class QueryReport(BaseModel):
 
     text: str
     tokens: list[TermReport]
+    intent: IntentReport | None = None
+    year: int | None = Field(default=None, description="The edition year the query selected (2023年 …).")
+    relaxed: bool = Field(
+        default=False,
+        description="True when fewer than a few records hold every word: records holding most of them follow.",
+    )
+    dropped: list[str] = Field(default_factory=list, description="The words the relaxed matches do without.")
+    notes: list[str] = Field(default_factory=list, description="What was ignored and why, in Chinese.")
+
+
+class TaskRef(BaseModel):
+    """A task by id (for its page) and number (as the ledger shows it)."""
+
+    id: int
+    number: int
+
+
+class ActivityChip(BaseModel):
+    """A named activity matching the query, with the ledger tasks that name it."""
+
+    id: int
+    name: str
+    kind: str
+    tasks: list[TaskRef] = Field(description="The tasks naming it, in its first edition.")
 
 
 class SearchResponse(BaseModel):
@@ -364,3 +406,7 @@ class SearchResponse(BaseModel):
     offset: int
     facets: dict[str, dict[str, int]]
     query: QueryReport
+    activities: list[ActivityChip] = Field(
+        default_factory=list,
+        description="Without a kind filter the list ranks tasks and key points; matching activities come here.",
+    )

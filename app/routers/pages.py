@@ -45,6 +45,7 @@ def search_page(
         "active": "search",
         "q": q,
         "kinds": views.KINDS,
+        "usages": views.USAGES,
         "item_url": views.item_url,
         "hidden_filters": list(filters.items()),
         "active_filters": views.active_filters(query),

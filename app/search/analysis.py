@@ -48,6 +48,11 @@ def words(text: str) -> list[tuple[str, int, int]]:
     return out
 
 
+def parts(word: str) -> list[str]:
+    """The dictionary words inside a folded compound word, shortest path first (may be empty)."""
+    return active_segmenter().parts(word) if len(word) >= 4 else []
+
+
 def bigrams(text: str) -> list[tuple[str, int, int]]:
     """(gram, start, end): character bigrams of each run of CJK, digits and letters.
 

@@ -91,3 +91,8 @@ class Segmenter:
     def cut(self, folded: str) -> list[str]:
         """Precise-mode words of already folded text, HMM off so results are stable."""
         return self._tokenizer.lcut(folded, HMM=False)  # type: ignore[no-any-return]
+
+    def parts(self, word: str) -> list[str]:
+        """The shorter dictionary words inside a compound (科普基地 → 科普, 基地), as jieba's search mode finds them."""
+        found = self._tokenizer.lcut_for_search(word, HMM=False)
+        return [w for w in dict.fromkeys(found) if 1 < len(w) < len(word)]

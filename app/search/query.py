@@ -17,7 +17,7 @@ from whoosh import query as wq
 
 from app.errors import InvalidQuery
 from app.parser.departments import DepartmentDirectory
-from app.search.analysis import bigrams, words
+from app.search.analysis import bigrams, parts, words
 from app.search.ranking import SubstringPhrase
 from app.search.text import fold
 
@@ -140,7 +140,7 @@ def analyse_term(term: Term, directory: DepartmentDirectory) -> TermAnalysis:
     grams = [g for g, _, _ in bigrams(term.text)]
     if not found and not grams:
         raise InvalidQuery(f"{term.text!r} has nothing searchable in it (only punctuation or symbols)")
-    department = directory.resolve(term.text)
+    department = directory.resolve(folded) or directory.resolve(term.text)
     return TermAnalysis(
         term.text, found, grams, department, list(synonyms().get(folded, ())), term.phrase, term.negated
     )
@@ -196,9 +196,46 @@ def term_query(analysis: TermAnalysis) -> wq.Query:
     return parts[0] if len(parts) == 1 else wq.Or(parts)
 
 
-def build_query(parsed: ParsedQuery, directory: DepartmentDirectory) -> tuple[wq.Query, list[TermAnalysis]]:
-    """The Whoosh query for a parsed query, and the analysis of every term."""
-    required: list[wq.Query] = []
+@dataclass(frozen=True)
+class Clause:
+    """One required clause of a compiled query."""
+
+    text: str
+    query: wq.Query
+    relaxable: bool  # a phrase or an OR group is never dropped to widen the results
+    # What relaxation weighs one by one: the clause's words, and the parts of a compound
+    # (科普基地 → 科普, 基地), so 科普教育基地 can answer 科普基地 when nothing holds it whole.
+    parts: tuple[tuple[str, wq.Query], ...] = ()
+
+
+@dataclass
+class CompiledQuery:
+    """Required clauses (all must match), excluded ones, and the analysis of every term."""
+
+    required: list[Clause]
+    excluded: wq.Query | None
+    analyses: list[TermAnalysis]
+
+    def combined(self, clauses: list[Clause] | None = None) -> wq.Query | None:
+        """All of `clauses` (default: every required clause), less the excluded."""
+        queries = [c.query for c in (self.required if clauses is None else clauses)]
+        if not queries:
+            return None
+        query: wq.Query = queries[0] if len(queries) == 1 else wq.And(queries)
+        return wq.AndNot(query, self.excluded) if self.excluded is not None else query
+
+
+def _parts(analysis: TermAnalysis) -> tuple[tuple[str, wq.Query], ...]:
+    if analysis.department:  # a unit's name is matched whole or not at all
+        return ()
+    pieces = analysis.words if len(analysis.words) > 1 else parts(analysis.words[0]) if analysis.words else []
+    built = [(piece, _text_query(piece, phrase=False)) for piece in pieces]
+    return tuple((piece, q) for piece, q in built if q is not None)
+
+
+def build_query(parsed: ParsedQuery, directory: DepartmentDirectory) -> CompiledQuery:
+    """The Whoosh clauses for a parsed query, and the analysis of every term."""
+    required: list[Clause] = []
     excluded: list[wq.Query] = []
     analyses: list[TermAnalysis] = []
     for clause in parsed.clauses:
@@ -206,8 +243,10 @@ def build_query(parsed: ParsedQuery, directory: DepartmentDirectory) -> tuple[wq
         analyses.extend(clause_analyses)
         queries = [term_query(a) for a in clause_analyses]
         combined = queries[0] if len(queries) == 1 else wq.Or(queries)
-        (excluded if clause[0].negated else required).append(combined)
-    query: wq.Query = required[0] if len(required) == 1 else wq.And(required)
-    if excluded:
-        query = wq.AndNot(query, wq.Or(excluded))
-    return query, analyses
+        if clause[0].negated:
+            excluded.append(combined)
+        else:
+            text = " OR ".join(t.text for t in clause)
+            relaxable = len(clause) == 1 and not clause[0].phrase
+            required.append(Clause(text, combined, relaxable, _parts(clause_analyses[0]) if relaxable else ()))
+    return CompiledQuery(required, wq.Or(excluded) if excluded else None, analyses)

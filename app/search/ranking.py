@@ -78,6 +78,7 @@ class Ranker:
         self._terms: OrderedDict[tuple[str, str], Hits] = OrderedDict()
         self._cached_postings = 0
         self._texts: dict[int, str] = {}
+        self._live: Docs | None = None
         self._lock = threading.Lock()
         # Facet value → its documents; counting a query's facets is then one boolean
         # mask of its matches indexed by each value's documents.
@@ -152,7 +153,7 @@ class Ranker:
             return _sum(expanded).scaled(q.boost)
         if isinstance(q, SubstringPhrase):
             candidates = _intersect([self.scores(sub) for sub in q.subqueries])
-            holds = [q.phrase in self._folded_text(int(d)) for d in candidates.docs]
+            holds = [q.phrase in self.folded_text(int(d)) for d in candidates.docs]
             return candidates.keep(np.array(holds, dtype=bool)).scaled(q.boost)
         if isinstance(q, wq.AndNot):
             positive, negative = self.scores(q.a), self.scores(q.b)
@@ -167,7 +168,14 @@ class Ranker:
             return words.keep(np.isin(words.docs, positional)).scaled(q.boost)
         raise TypeError(f"cannot rank a {type(q).__name__} query")
 
-    def _folded_text(self, docnum: int) -> str:
+    def live_docs(self) -> Docs:
+        """Every document not deleted, in index order."""
+        if self._live is None:
+            self._live = np.fromiter(self.reader.all_doc_ids(), np.int64)
+        return self._live
+
+    def folded_text(self, docnum: int) -> str:
+        """A record's title and body, folded (cached, bounded)."""
         # Reading stored fields costs a decompression and an unpickling; phrase checks
         # revisit the same documents, so their folded text is kept (bounded).
         text = self._texts.get(docnum)

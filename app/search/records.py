@@ -139,12 +139,12 @@ def _activity_records(
     session: Session, ids: list[int], years: dict[int | None, int], kp_section: dict[int | None, str]
 ) -> Iterator[Record]:
     mentions: dict[int, dict[str, set[Any]]] = defaultdict(lambda: {"tasks": set(), "kps": set(), "docs": set()})
-    for activity_id, task_id, document_id in session.exec(
-        select(m.TaskActivity.activity_id, m.TaskActivity.task_id, m.Task.document_id)
+    for activity_id, task_id, document_id, number in session.exec(
+        select(m.TaskActivity.activity_id, m.TaskActivity.task_id, m.Task.document_id, m.Task.number)
         .join(m.Task)
         .where(col(m.Task.document_id).in_(ids))
     ):
-        mentions[activity_id]["tasks"].add(task_id)
+        mentions[activity_id]["tasks"].add((document_id, number, task_id))
         mentions[activity_id]["docs"].add(document_id)
     for activity_id, kp_id, document_id in session.exec(
         select(m.KeyPointActivity.activity_id, m.KeyPointActivity.key_point_id, m.KeyPoint.document_id)
@@ -172,7 +172,10 @@ def _activity_records(
             [],
             sorted({kp_section[k] for k in seen["kps"]}),
             [],
-            extra={"activity_kind": activity.kind},
+            extra={
+                "activity_kind": activity.kind,
+                "tasks": [[task_id, number] for doc, number, task_id in sorted(seen["tasks"]) if doc == document_id],
+            },
         )
 
 

@@ -7,6 +7,7 @@ from collections import OrderedDict
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import numpy as np
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 from whoosh import query as wq
@@ -17,11 +18,16 @@ from app.errors import InvalidQuery
 from app.parser.departments import DepartmentDirectory
 from app.search.highlight import highlight_terms, snippet
 from app.search.index import FACET_FIELDS, SearchIndex
+from app.search.matching import match
 from app.search.query import build_query, parse_query
+from app.search.ranking import Docs, Ranker
 from app.search.text import fold
+from app.search.understanding import Intent, Role, understand
 from app.services.catalogue import Window, check_target_group, resolve_department
 
 SUGGEST_MAX_CHARS = 50
+LEDGER_KINDS = ("task", "key_point")
+ACTIVITY_CHIPS = 5
 ACTIVITY_WEIGHT = 3.0
 DEPARTMENT_WEIGHT = 3.0
 
@@ -93,32 +99,70 @@ class SearchService:
         cached = self.cache.get(key)
         if cached is not None:
             return cached
-        query, analyses = build_query(parsed, self.directory)
+        documents = self._documents()
+        understood = understand(parsed, self.directory, years={d.year for d in documents.values()})
+        compiled = build_query(understood.query, self.directory)
+        analyses = compiled.analyses
         terms = highlight_terms(
             [t for a in analyses if not a.excluded for t in [a.term, *[w for w in a.words if len(w) > 1], *a.synonyms]]
         )
-        documents = self._documents()
+        year_documents = [i for i, d in documents.items() if d.year == understood.year]
         with self.index.reading() as searcher:
-            # BM25F over posting lists (app.search.ranking); score ties go to the lower
-            # document number, which follows (document, number) order, so pages are stable.
             ranker = self.index.ranker
             assert ranker is not None
-            filter_query = _filter_query(filters)
+            filter_query = _filter_query(filters, understood.intent, year_documents)
             allowed = ranker.scores(filter_query).docs if filter_query is not None else None
-            best, matched = ranker.top(query, window.offset + window.limit, allowed)
-            total = len(matched)
-            facets = {name: ranker.facet_counts(name, matched) for name in FACET_FIELDS}
+            # Without a kind filter the list is the ledger's own records; activities that
+            # match are shown beside it (response.activities), never crowding it.
+            listed = allowed if filters.kind else _kinds(ranker, LEDGER_KINDS, allowed)
+            matched = match(ranker, compiled, allowed=listed, limit=window.offset + window.limit)
+            facets = {name: ranker.facet_counts(name, matched.hits) for name in FACET_FIELDS}
+            chips: list[s.ActivityChip] = []
+            if not filters.kind and not understood.matches_everything:
+                found = match(
+                    ranker, compiled, allowed=_kinds(ranker, ("activity",), allowed), limit=ACTIVITY_CHIPS, relax=False
+                )
+                if len(found.hits):
+                    facets["kind"] = {**facets["kind"], "activity": len(found.hits)}
+                chips = [_chip(searcher.stored_fields(docnum)) for docnum, _ in found.page]
             items = [
-                self._item(searcher.stored_fields(docnum), score, terms, documents)
-                for docnum, score in best[window.offset :]
+                self._item(searcher.stored_fields(docnum), score, terms, documents, partial=i >= matched.full_on_page)
+                for i, (docnum, score) in enumerate(matched.page)
+                if i >= window.offset
             ]
+        reports = [s.TermReport(**asdict(a)) for a in analyses]
+        reports += [
+            s.TermReport(
+                term=w.word,
+                words=[fold(w.word)],
+                grams=[],
+                department=None,
+                synonyms=[],
+                phrase=False,
+                excluded=False,
+                usage=w.usage.value,
+            )
+            for w in understood.set_aside
+        ]
+        intent = understood.intent
         response = s.SearchResponse(
             items=items,
-            total=total,
+            total=len(matched.hits),
             limit=window.limit,
             offset=window.offset,
             facets=facets,
-            query=s.QueryReport(text=q, tokens=[s.TermReport(**asdict(a)) for a in analyses]),
+            query=s.QueryReport(
+                text=q,
+                tokens=reports,
+                intent=s.IntentReport(department=intent.department, role=intent.role.value, words=list(intent.words))
+                if intent
+                else None,
+                year=understood.year,
+                relaxed=matched.relaxed > 0,
+                dropped=matched.dropped,
+                notes=understood.notes,
+            ),
+            activities=chips,
         )
         self.cache.put(key, response)
         return response
@@ -186,7 +230,13 @@ class SearchService:
         return self._names  # type: ignore[return-value]
 
     def _item(
-        self, fields: dict[str, Any], score: float, terms: list[str], documents: dict[int, s.DocumentRef]
+        self,
+        fields: dict[str, Any],
+        score: float,
+        terms: list[str],
+        documents: dict[int, s.DocumentRef],
+        *,
+        partial: bool = False,
     ) -> s.SearchItem:
         title, body = fields["title"], fields.get("body", "")
         full = f"{title}。{body}" if fields["kind"] != "activity" and body else title
@@ -201,6 +251,7 @@ class SearchService:
             score=round(float(score), 4),
             departments=[s.DepartmentRole(name=n, full_name=f, role=r) for n, f, r in fields["extra"]["departments"]],
             document=documents.get(document_id) or s.DocumentRef(id=document_id, year=fields["year"], title=""),
+            partial=partial,
         )
 
 
@@ -213,8 +264,10 @@ def chinese_numeral(n: int) -> str:
     return ("" if tens == 1 else digits[tens]) + "十" + (digits[ones] if ones else "")
 
 
-def _filter_query(filters: SearchFilters) -> wq.Query | None:
-    terms = [
+def _filter_query(
+    filters: SearchFilters, intent: Intent | None = None, year_documents: list[int] | None = None
+) -> wq.Query | None:
+    terms: list[wq.Query] = [
         wq.Term(field, value)
         for field, value in (
             ("kind", filters.kind),
@@ -225,4 +278,26 @@ def _filter_query(filters: SearchFilters) -> wq.Query | None:
         )
         if value is not None
     ]
+    if intent is not None:
+        if intent.role == Role.LEAD:
+            terms.append(wq.Term("lead", intent.department))
+        else:
+            terms.append(wq.AndNot(wq.Term("department", intent.department), wq.Term("lead", intent.department)))
+    if year_documents:
+        terms.append(wq.Or([wq.Term("document", str(d)) for d in year_documents]))
     return wq.And(terms) if terms else None
+
+
+def _kinds(ranker: Ranker, kinds: tuple[str, ...], allowed: Docs | None) -> Docs:
+    docs = np.unique(np.concatenate([ranker.term("kind", k).docs for k in kinds]))
+    return docs if allowed is None else np.intersect1d(docs, allowed, assume_unique=True)
+
+
+def _chip(fields: dict[str, Any]) -> s.ActivityChip:
+    extra = fields["extra"]
+    return s.ActivityChip(
+        id=fields["ref"],
+        name=fields["title"],
+        kind=extra.get("activity_kind", ""),
+        tasks=[s.TaskRef(id=i, number=n) for i, n in extra.get("tasks", [])],
+    )

@@ -14,6 +14,12 @@ from app import schemas as s
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 STATIC_DIR = Path(__file__).parent / "static"
 KINDS = {"task": "台账任务", "key_point": "工作要点", "activity": "活动"}
+USAGES = {
+    "question": "疑问词,不参与匹配",
+    "filler": "泛指词,已忽略",
+    "intent": "按单位与职责筛选",
+    "year": "按年份筛选",
+}
 ACTIVITY_KINDS = {
     "campaign": "行动/活动",
     "programme": "计划/工程/项目",

@@ -1,0 +1,158 @@
+"""From a compiled query to ranked documents: full matches, proximity, relaxation.
+
+Ranking follows the order of Meilisearch's rules, with BM25F underneath:
+1. words — records holding every required clause come first; when fewer than
+   RELAX_BELOW do, the clause matching nothing or else the most frequent one is dropped
+   (the rarest words weigh most, as Meilisearch's "frequency" matching strategy and
+   Elasticsearch's minimum_should_match do), one at a time, and the records matching the
+   rest follow the full matches. Phrases and OR groups are never dropped; exclusions
+   always hold.
+2. proximity and exactness — among full matches, a record holding a clause verbatim, or
+   two clauses side by side, gains over one that matches through sub-words, synonyms or
+   scattered words.
+3. BM25F score, then the index order (document, number), so pages are stable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from app.search.query import Clause, CompiledQuery
+from app.search.ranking import EMPTY, Docs, Hits, Ranker, Scores
+from app.search.text import fold
+
+RELAX_BELOW = 3
+PROXIMITY_POOL = 200  # only the best full matches are read back for the proximity check
+VERBATIM_BONUS = 0.3  # × the share of clauses that stand verbatim in the record
+ADJACENT_BONUS = 0.5
+MIN_COVERAGE = 0.5  # a relaxed record holds at least this share of the query's weight
+COVERAGE_SCALE = 1e6  # orders relaxed records by coverage before score  # × the share of neighbouring clauses that stand side by side
+
+
+@dataclass
+class Matched:
+    """Every listed match (for totals and facets) and the best page of them."""
+
+    hits: Hits
+    page: list[tuple[int, float]]  # full matches first, then relaxed ones (`relaxed` of them in all)
+    dropped: list[str] = field(default_factory=list)
+    relaxed: int = 0  # how many of the hits match only the relaxed query
+    full_on_page: int = 0  # page[:full_on_page] hold every word
+
+
+def match(ranker: Ranker, compiled: CompiledQuery, *, allowed: Docs | None, limit: int, relax: bool = True) -> Matched:
+    """Rank the documents `allowed` (None: all) for a compiled query."""
+    whole = compiled.combined()
+    if whole is None:  # only filters: every allowed record, in index order
+        docs = ranker.live_docs() if allowed is None else allowed
+        hits = Hits(docs, np.zeros(docs.size))
+        return Matched(hits, [(int(d), 0.0) for d in docs[:limit]])
+    full = _within(ranker.scores(whole), allowed)
+    full = _proximity(ranker, full, compiled.required)
+    relaxed, coverage, dropped = EMPTY, np.empty(0), list[str]()
+    weighable = sum(max(1, len(c.parts)) for c in compiled.required if c.relaxable)
+    if relax and len(full) < RELAX_BELOW and weighable > 1:
+        relaxed, coverage, dropped = _relax(ranker, compiled, allowed, full)
+    page = _best(full, limit)
+    full_on_page = len(page)
+    if len(page) < limit:
+        # Relaxed records: more of the query's weight first, BM25F within the same share.
+        page += _best(relaxed, limit - len(page), coverage)
+    hits = _union(full, relaxed)
+    return Matched(hits, page, dropped, len(relaxed), full_on_page)
+
+
+def _relax(ranker: Ranker, compiled: CompiledQuery, allowed: Docs | None, full: Hits) -> tuple[Hits, Scores, list[str]]:
+    """Records holding most of the query's weight, ranked by that share, then by score.
+
+    A clause weighs its idf among the allowed records, so rare words count most; a clause
+    that matches nothing is dropped outright. Records need MIN_COVERAGE of the weight of
+    the clauses that do match (or the best share any record reaches, if less), and every
+    clause that cannot be relaxed (phrases, OR groups); exclusions still hold.
+    """
+    fixed = [c for c in compiled.required if not c.relaxable]
+    units: list[tuple[str, Hits]] = []  # what is weighed: each clause, or its parts
+    dropped: list[str] = []
+    for clause in (c for c in compiled.required if c.relaxable):
+        whole = _within(ranker.scores(clause.query), allowed)
+        pieces = [(text, _within(ranker.scores(q), allowed)) for text, q in clause.parts]
+        pieces = [(text, h) for text, h in pieces if len(h)]
+        if len(pieces) > 1:
+            units.extend(pieces)
+        elif len(whole):
+            units.append((clause.text, whole))
+        else:
+            dropped.append(clause.text)
+    if not units:
+        return EMPTY, np.empty(0), dropped
+    population = max(1, len(allowed) if allowed is not None else len(ranker.live_docs()))
+    weights = np.array([np.log(population / (1 + len(h))) + 1 for _, h in units])
+    docs = np.concatenate([h.docs for _, h in units])
+    scores = np.concatenate([h.scores for _, h in units])
+    shares = np.concatenate([np.full(len(h), w) for (_, h), w in zip(units, weights, strict=True)])
+    unique, inverse = np.unique(docs, return_inverse=True)
+    coverage = np.bincount(inverse, weights=shares) / weights.sum()
+    summed = np.bincount(inverse, weights=scores)
+    # At least MIN_COVERAGE of the weight; less when that leaves too few to show.
+    outside = ~np.isin(unique, full.docs, assume_unique=True)
+    wanted = RELAX_BELOW - len(full)
+    levels = np.sort(coverage[outside])[::-1]
+    floor = min(MIN_COVERAGE, float(levels[min(wanted, levels.size) - 1])) if levels.size else 1.0
+    keep = outside & (coverage >= floor - 1e-9)
+    constraint = compiled.combined(fixed) if fixed else None
+    if compiled.excluded is not None and constraint is None:
+        keep &= ~np.isin(unique, ranker.scores(compiled.excluded).docs)
+    if constraint is not None:
+        keep &= np.isin(unique, _within(ranker.scores(constraint), allowed).docs)
+    unique, coverage, summed = unique[keep], coverage[keep], summed[keep]
+    relaxed = Hits(unique, summed)
+    best = _best(relaxed, 1, np.round(coverage, 6))
+    if best:
+        top = best[0][0]
+        dropped += [text for text, h in units if top not in h.docs]
+    return relaxed, np.round(coverage, 6), dropped
+
+
+def _within(hits: Hits, allowed: Docs | None) -> Hits:
+    return hits if allowed is None else hits.keep(np.isin(hits.docs, allowed, assume_unique=True))
+
+
+def _proximity(ranker: Ranker, hits: Hits, clauses: list[Clause]) -> Hits:
+    needles = [fold(c.text) for c in clauses if c.relaxable]
+    if not needles or not len(hits):
+        return hits
+    pairs = [a + b for a, b in zip(needles, needles[1:], strict=False)]
+    pool = np.argsort(-hits.scores, kind="stable")[:PROXIMITY_POOL]
+    scores = hits.scores.copy()
+    for i in pool:
+        text = ranker.folded_text(int(hits.docs[i]))
+        verbatim = sum(n in text for n in needles) / len(needles)
+        adjacent = sum(p in text for p in pairs) / len(pairs) if pairs else 0.0
+        scores[i] *= 1 + VERBATIM_BONUS * verbatim + ADJACENT_BONUS * adjacent
+    return Hits(hits.docs, scores)
+
+
+def _best(hits: Hits, limit: int, tiers: Scores | None = None) -> list[tuple[int, float]]:
+    if limit <= 0 or not len(hits):
+        return []
+    docs, scores = hits.docs, hits.scores
+    if tiers is not None:
+        order = np.lexsort((docs, -scores, -tiers))[:limit]
+        return [(int(docs[i]), float(scores[i])) for i in order]
+    if docs.size > limit:
+        # Everything scoring at least the limit-th best, ties included, then an exact sort.
+        threshold = np.partition(scores, docs.size - limit)[docs.size - limit]
+        keep = scores >= threshold
+        docs, scores = docs[keep], scores[keep]
+    order = np.lexsort((docs, -scores))[:limit]
+    return [(int(docs[i]), float(scores[i])) for i in order]
+
+
+def _union(a: Hits, b: Hits) -> Hits:
+    if not len(b):
+        return a
+    docs = np.concatenate([a.docs, b.docs])
+    order = np.argsort(docs, kind="stable")
+    return Hits(docs[order], np.concatenate([a.scores, b.scores])[order])
