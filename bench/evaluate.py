@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+# The suite filters the same warning (pyproject.toml): starlette nudging towards httpx2.
+warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient` is deprecated")
 
 from bench.baselines import whoosh_baselines  # noqa: E402
 from bench.quality import (  # noqa: E402

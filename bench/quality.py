@@ -158,7 +158,7 @@ def seeded_api(seed: Path = SEED) -> Iterator[Ranker]:
         try:
             with unit_of_work(engine) as session:
                 import_notice(session, parse_notice_bytes(seed.read_bytes()))
-            settings = Settings(KEPU_DATA_DIR=data / "data", KEPU_INDEX_DIR=data / "index")
+            settings = Settings(KEPU_DATA_DIR=data / "data", KEPU_INDEX_DIR=data / "index", KEPU_LOG_LEVEL="WARNING")
             with TestClient(create_app(settings, engine=engine)) as client:
 
                 def rank(q: str) -> list[str]:
