@@ -35,15 +35,15 @@ from app.db import make_engine, unit_of_work  # noqa: E402
 from app.migrate import upgrade  # noqa: E402
 from app.parser import parse_notice  # noqa: E402
 from app.parser.departments import load_directory  # noqa: E402
-from app.search.evaluation import load_judgements  # noqa: E402
 from app.search.index import SearchIndex  # noqa: E402
 from app.search.records import iter_records  # noqa: E402
 from app.services.catalogue import Window  # noqa: E402
 from app.services.importer import import_notice  # noqa: E402
 from app.services.search import SearchFilters, SearchService  # noqa: E402
 from bench.corpus import synthetic_notices  # noqa: E402
+from bench.quality import REGRESSION_QUERIES, load_judged  # noqa: E402
 
-QUERIES = [j.q for j in load_judgements(ROOT / "tests" / "eval" / "judgements.toml")][:30]
+QUERIES = [j.q for j in load_judged(REGRESSION_QUERIES)][:30]
 
 
 def percentiles(samples: list[float]) -> dict[str, float]:
