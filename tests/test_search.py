@@ -202,3 +202,88 @@ class TestSnippets:
         text = "甲" * 300 + "科幻" + "乙" * 300
         html, count = snippet(text, ["科幻"])
         assert count == 1 and html.startswith("…") and html.endswith("…") and len(html) < 140
+
+
+class TestWhatPeopleType:
+    """Questions, intent, relaxation, pinyin and the ledger-first list (issue: search that answers)."""
+
+    def test_ledger_first_activities_beside_it(self, client: TestClient) -> None:
+        body = _search(client, "高素质")
+        assert {item["kind"] for item in body["items"]} <= {"task", "key_point"}
+        assert [item["number"] for item in body["items"][:2]] == [34, 33] or {33, 34} <= _numbers(body)
+        chips = {chip["name"]: [t["number"] for t in chip["tasks"]] for chip in body["activities"]}
+        assert chips["高素质农民培育计划"] == [33]
+        assert body["facets"]["kind"]["activity"] == len(body["activities"])
+
+    def test_kind_activity_still_lists_them(self, client: TestClient) -> None:
+        body = _search(client, "大赛", kind="activity")
+        assert body["items"] and {item["kind"] for item in body["items"]} == {"activity"}
+        assert body["activities"] == []
+
+    def test_question_words_are_not_matched(self, client: TestClient) -> None:
+        body = _search(client, "如何提升老年人的数字素养")
+        assert 61 in _numbers(body)
+        usage = {t["term"]: t["usage"] for t in body["query"]["tokens"]}
+        assert usage["如何"] == "question"
+        assert "如何" not in [t["term"] for t in body["query"]["tokens"] if t["usage"] == "search"]
+
+    def test_only_question_words_is_a_400(self, client: TestClient) -> None:
+        response = client.get("/api/v1/search", params={"q": "如何 哪些 的"})
+        assert response.status_code == 400
+        assert "question" in response.json()["detail"]
+
+    def test_unit_and_role_is_a_filter(self, client: TestClient) -> None:
+        body = _search(client, "教育部牵头的任务")
+        leads = client.get("/api/v1/tasks", params={"department": "教育部", "role": "lead", "limit": 100}).json()
+        assert _numbers(body) == {task["number"] for task in leads["items"]} and len(_numbers(body)) == 7
+        assert body["query"]["intent"] == {"department": "教育部", "role": "lead", "words": ["教育部", "牵头"]}
+
+    def test_intent_narrows_what_is_searched(self, client: TestClient) -> None:
+        body = _search(client, "科协牵头 科幻")
+        assert [item["number"] for item in body["items"]] == [64]
+
+    def test_participant_role(self, client: TestClient) -> None:
+        body = _search(client, "科协参与 科幻")
+        assert [item["number"] for item in body["items"]] == [6]
+
+    def test_traditional_unit_name(self, client: TestClient) -> None:
+        assert _numbers(_search(client, "衛健委")) == _numbers(_search(client, "卫健委")) != set()
+
+    def test_relaxed_when_words_are_not_in_one_record(self, client: TestClient) -> None:
+        body = _search(client, "科普 基地 建设 评估")
+        assert body["query"]["relaxed"] is True and body["query"]["dropped"]
+        assert 65 in _numbers(body)
+        partial = [item["partial"] for item in body["items"]]
+        assert partial == sorted(partial), "full matches come before partial ones"
+
+    def test_no_relaxation_when_enough_match(self, client: TestClient) -> None:
+        body = _search(client, "科普 活动")
+        assert body["query"]["relaxed"] is False and not any(item["partial"] for item in body["items"])
+
+    @pytest.mark.parametrize("q", ['"科普基地建设评估"', "科普基地 -科普 评估区块链"])
+    def test_phrases_and_exclusions_are_never_relaxed(self, client: TestClient, q: str) -> None:
+        body = _search(client, q)
+        for item in body["items"]:
+            text = item["title"] + item["snippet"]
+            assert "科普基地建设评估" in text or "科普" not in text
+
+    def test_adjacent_words_rank_first(self, client: TestClient) -> None:
+        items = _search(client, "全国 科普日")["items"]
+        assert items[0]["number"] == 64
+
+    def test_pinyin_query(self, client: TestClient) -> None:
+        body = _search(client, "kehuan")
+        assert {6, 64} <= _numbers(body)
+        token = body["query"]["tokens"][0]
+        assert (token["term"], token["pinyin"]) == ("科幻", "kehuan")
+
+    @pytest.mark.parametrize(("typed", "word"), [("kexie", "科协"), ("kepuri", "科普日"), ("lnr", "老年人")])
+    def test_pinyin_suggestions(self, client: TestClient, typed: str, word: str) -> None:
+        response = client.get("/api/v1/suggest", params={"q": typed})
+        assert response.json()["suggestions"][0] == word
+
+    def test_year_selects_the_edition(self, client: TestClient) -> None:
+        body = _search(client, "2023年 科普日")
+        assert body["query"]["year"] == 2023 and 64 in _numbers(body)
+        note = _search(client, "2019年 科普日")["query"]["notes"]
+        assert note and "2019" in note[0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 from collections import OrderedDict
 from dataclasses import asdict, dataclass
@@ -19,7 +20,8 @@ from app.parser.departments import DepartmentDirectory
 from app.search.highlight import highlight_terms, snippet
 from app.search.index import FACET_FIELDS, SearchIndex
 from app.search.matching import match
-from app.search.query import build_query, parse_query
+from app.search.pinyin import PINYIN_QUERY, PinyinTable
+from app.search.query import ParsedQuery, Term, build_query, parse_query
 from app.search.ranking import Docs, Ranker
 from app.search.text import fold
 from app.search.understanding import Intent, Role, understand
@@ -27,6 +29,9 @@ from app.services.catalogue import Window, check_target_group, resolve_departmen
 
 SUGGEST_MAX_CHARS = 50
 LEDGER_KINDS = ("task", "key_point")
+PINYIN_VOCABULARY = 5000  # most frequent index words per field that get a pinyin reading
+UNIT_PINYIN_WEIGHT = 8.0  # units and activities are what pinyin is most often typed for
+ACTIVITY_PINYIN_WEIGHT = 6.0
 ACTIVITY_CHIPS = 5
 ACTIVITY_WEIGHT = 3.0
 DEPARTMENT_WEIGHT = 3.0
@@ -89,6 +94,7 @@ class SearchService:
         self.cache = ResultCache(cache_size)
         self.sync_seconds = sync_seconds
         self._names: tuple[int, list[str], dict[int, s.DocumentRef]] | None = None
+        self._pinyin_table: tuple[int, PinyinTable] | None = None
 
     def search(self, q: str, filters: SearchFilters, window: Window) -> s.SearchResponse:
         """Ranked, filtered, faceted, highlighted hits for a query in the query language."""
@@ -100,16 +106,22 @@ class SearchService:
         if cached is not None:
             return cached
         documents = self._documents()
-        understood = understand(parsed, self.directory, years={d.year for d in documents.values()})
-        compiled = build_query(understood.query, self.directory)
-        analyses = compiled.analyses
-        terms = highlight_terms(
-            [t for a in analyses if not a.excluded for t in [a.term, *[w for w in a.words if len(w) > 1], *a.synonyms]]
-        )
-        year_documents = [i for i, d in documents.items() if d.year == understood.year]
         with self.index.reading() as searcher:
             ranker = self.index.ranker
             assert ranker is not None
+            parsed, typed = self._from_pinyin(parsed, ranker)
+            understood = understand(parsed, self.directory, years={d.year for d in documents.values()})
+            compiled = build_query(understood.query, self.directory)
+            analyses = compiled.analyses
+            terms = highlight_terms(
+                [
+                    t
+                    for a in analyses
+                    if not a.excluded
+                    for t in [a.term, *[w for w in a.words if len(w) > 1], *a.synonyms]
+                ]
+            )
+            year_documents = [i for i, d in documents.items() if d.year == understood.year]
             filter_query = _filter_query(filters, understood.intent, year_documents)
             allowed = ranker.scores(filter_query).docs if filter_query is not None else None
             # Without a kind filter the list is the ledger's own records; activities that
@@ -130,7 +142,7 @@ class SearchService:
                 for i, (docnum, score) in enumerate(matched.page)
                 if i >= window.offset
             ]
-        reports = [s.TermReport(**asdict(a)) for a in analyses]
+        reports = [s.TermReport(**asdict(a), pinyin=typed.get(a.term)) for a in analyses]
         reports += [
             s.TermReport(
                 term=w.word,
@@ -179,10 +191,14 @@ class SearchService:
         # as a fixed frequency; names that merely contain the prefix come last.
         scored: dict[str, tuple[bool, float]] = {}
 
-        def offer(text: str, weight: float) -> None:
-            key = (not fold(text).startswith(prefix), -weight)
+        def offer(text: str, weight: float, starts: bool | None = None) -> None:
+            key = (not (fold(text).startswith(prefix) if starts is None else starts), -weight)
             if fold(text) != prefix and (text not in scored or scored[text] > key):
                 scored[text] = key
+
+        if PINYIN_QUERY.match(prefix):  # kexie → 科协, lnr → 老年人
+            for reading in self._pinyin().prefixed(prefix, limit * 2):
+                offer(reading.word, reading.weight, starts=True)
 
         for name in self._names_list():
             if prefix in fold(name):
@@ -200,6 +216,47 @@ class SearchService:
         return [text for text, _ in ranked[:limit]]
 
     # --- helpers ---------------------------------------------------------------
+
+    def _from_pinyin(self, parsed: ParsedQuery, ranker: Ranker) -> tuple[ParsedQuery, dict[str, str]]:
+        """Terms typed in pinyin that match nothing as typed, replaced by the word they spell."""
+        typed: dict[str, str] = {}
+        if any(_has_cjk(t.text) for clause in parsed.clauses for t in clause):
+            return parsed, typed
+        clauses = []
+        for clause in parsed.clauses:
+            rewritten = []
+            for term in clause:
+                spelt = fold(term.text)
+                if not term.phrase and PINYIN_QUERY.match(spelt) and not _in_index(ranker, spelt):
+                    readings = self._pinyin().exact(spelt)
+                    if readings:
+                        word = readings[0].word
+                        typed[word] = term.text
+                        term = Term(word, phrase=False, negated=term.negated)
+                rewritten.append(term)
+            clauses.append(rewritten)
+        return ParsedQuery(parsed.text, clauses), typed
+
+    def _pinyin(self) -> PinyinTable:
+        # Built on first use per index build: a few thousand words, tenths of a second.
+        if self._pinyin_table is None or self._pinyin_table[0] != self.index.generation:
+            generation = self.index.generation
+            with self.index.reading() as searcher:
+                reader = searcher.reader()
+                frequent = [
+                    (text.decode("utf-8") if isinstance(text, bytes) else text, math.log1p(freq))
+                    for fieldname in ("title", "body")
+                    for freq, text in reader.most_frequent_terms(fieldname, PINYIN_VOCABULARY)
+                ]
+            segmenter = self.index.segmenter
+            vocabulary = [
+                *((name, UNIT_PINYIN_WEIGHT) for name in self.directory.all_spellings()),
+                *((name, ACTIVITY_PINYIN_WEIGHT) for name in self._names_list()),
+                *((term, 1.0) for term in (segmenter.terms if segmenter else [])),
+                *frequent,
+            ]
+            self._pinyin_table = (generation, PinyinTable(vocabulary))
+        return self._pinyin_table[1]
 
     def _canonical(self, filters: SearchFilters) -> SearchFilters:
         check_target_group(filters.target_group)
@@ -286,6 +343,14 @@ def _filter_query(
     if year_documents:
         terms.append(wq.Or([wq.Term("document", str(d)) for d in year_documents]))
     return wq.And(terms) if terms else None
+
+
+def _has_cjk(text: str) -> bool:
+    return any("\u3400" <= ch <= "\u9fff" for ch in text)
+
+
+def _in_index(ranker: Ranker, word: str) -> bool:
+    return any(len(ranker.term(fieldname, word)) for fieldname in ("title", "body", "grams"))
 
 
 def _kinds(ranker: Ranker, kinds: tuple[str, ...], allowed: Docs | None) -> Docs:
