@@ -320,6 +320,12 @@ class TestEveryLineAccountedFor:
         assert (kinds["section"], kinds["key_point"], kinds["sub_paragraph"], kinds["task"]) == (4, 12, 6, 67)
         assert (kinds["title"], kinds["wrapper"], kinds["ledger_title"], kinds["footer"]) == (3, 2, 2, 1)
 
+    def test_a_second_value_of_a_header_field_is_kept_as_text(self, seed_text: str) -> None:
+        text = seed_text.replace("  2023年3月22日\n", "  2023年3月22日\n  2023年3月23日\n", 1)
+        notice = parse_notice(text)
+        assert notice.issue_date is not None and notice.issue_date.day == 22
+        assert "2023年3月23日" in notice.cover_letter
+
     def test_a_line_after_the_footer_fits_nowhere(self, seed_text: str) -> None:
         text = seed_text + "\n68.再加一项任务。(中国科协)\n"
         with pytest.raises(NoticeFormatError, match="fits nowhere: it follows the page footer") as info:
