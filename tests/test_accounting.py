@@ -52,7 +52,7 @@ def _notices() -> list[pytest.param]:  # type: ignore[valid-type]
 
 def _big_ledger() -> str:
     """The seed with a generated ledger of BIG_LEDGER_TASKS tasks (too large to keep in tests/data)."""
-    head = SEED.read_text("utf-8").split("任务台账\n", 1)[0]
+    head = SEED.read_text("utf-8").rsplit("任务台账\n", 1)[0]
     ledger = "\n".join(f"{n}.推进第{n}项工作,开展评估。(中国科协、教育部)" for n in range(1, BIG_LEDGER_TASKS + 1))
     return f"{head}任务台账\n{ledger}\n"
 

@@ -219,7 +219,7 @@ DATA = Path(__file__).resolve().parent / "data"
 
 def _ledger_renumbered(seed_text: str, written: str) -> str:
     """The seed with its ledger numbered in another style: written.format(n) for each task n."""
-    head, ledger = seed_text.split("任务台账\n", 1)
+    head, ledger = seed_text.rsplit("任务台账\n", 1)
     ledger = re.sub(r"^(\s*)(\d+)\.", lambda m: m.group(1) + written.format(m.group(2)), ledger, flags=re.M)
     return head + "任务台账\n" + ledger
 
@@ -255,7 +255,7 @@ class TestNumberingStyles:
         )
 
     def test_more_than_9999_tasks_are_each_their_own(self, seed_text: str) -> None:
-        head = seed_text.split("任务台账\n", 1)[0]
+        head = seed_text.rsplit("任务台账\n", 1)[0]
         ledger = "\n".join(f"{n}.推进第{n}项工作。(中国科协)" for n in range(1, 10_051))
         notice = parse_notice(f"{head}任务台账\n{ledger}\n")
         assert len(notice.tasks) == 10_050

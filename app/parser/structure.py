@@ -38,6 +38,7 @@ _ISSUER = re.compile(r"(办公室|领导小组|委员会|办公厅)$")
 _BARE_TITLE = re.compile(r"^\d{4}年.{0,40}(工作要点|工作计划)$")
 _YEAR = re.compile(r"(\d{4})年")
 _BEIJING = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
+_SENTENCE_END = re.compile(r"[。;!?](?:\([^()]*\))?$")
 _CLOSED = re.compile(r"\)\s*[。.;]?\s*$")
 _TERMINAL = ("。", ")", "”", "!", "?", "！", "？", "」")
 
@@ -331,7 +332,9 @@ class _BodyReader:
                 line=ln.number,
             )
         if self.mode == "attachment":
-            if len(self.ledger_title) >= MAX_LEDGER_TITLE_LINES or len(norm := ln.norm) > MAX_LEDGER_TITLE_CHARS:
+            norm = ln.norm
+            too_long = len(self.ledger_title) >= MAX_LEDGER_TITLE_LINES or len(norm) > MAX_LEDGER_TITLE_CHARS
+            if too_long or _SENTENCE_END.search(norm):  # a title is short and is no sentence
                 raise self._no_tasks(index)
             if "附件" in norm:
                 return "wrapper"
