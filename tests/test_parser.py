@@ -276,6 +276,10 @@ class TestNumberingStyles:
         with pytest.raises(NoticeFormatError, match="followed by no ledger task") as info:
             parse_notice(text)
         assert info.value.line == 5
+        text = text.replace("附件\n", "附件:2025年任务台账\n附件\n")
+        with pytest.raises(NoticeFormatError, match="first lines not read: line 6: '任务台账'") as info:
+            parse_notice(text)
+        assert info.value.line == 6
 
     def test_attachment_named_but_not_included_is_fine(self) -> None:
         notice = parse_notice("2025年工作要点\n一、任务\n1.甲。乙。\n附件:2025年任务台账\n来源:办公室\n")

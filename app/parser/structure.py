@@ -377,11 +377,9 @@ class _BodyReader:
     def finish(self) -> None:
         """Checks that need the whole body: a ledger heading with tasks, an item that is complete."""
         if self.attachment is not None and not self.tasks:
-            after = [
-                ln for ln in self.lines if ln.number > self.attachment.number and self.accounts[ln.number] != "footer"
-            ]
-            if any(self.accounts[ln.number] == "ledger_title" for ln in after):
-                raise self._no_tasks(self.lines.index(after[0]))
+            title = next((i for i, ln in enumerate(self.lines) if self.accounts.get(ln.number) == "ledger_title"), None)
+            if title is not None:
+                raise self._no_tasks(title)
         last = self.last_content
         if last is not None and not last.norm.endswith(_TERMINAL):
             raise NoticeFormatError(
