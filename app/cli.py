@@ -37,30 +37,56 @@ def migrate() -> None:
 def import_(
     paths: Annotated[list[Path], typer.Argument(help="Notice files (UTF-8, UTF-8 with BOM or GB18030).")],
     replace: Annotated[bool, typer.Option("--replace", help="Replace a stored version of the same notice.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Parse and report only; store nothing.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON: one object per file.")] = False,
 ) -> None:
-    """Import notices; the same content again is a no-op, each file is one transaction."""
+    """Import notices and report what each holds; the same content again is a no-op, each file is one transaction."""
     settings = get_settings()
-    upgrade(settings.resolved_database_url)
-    engine = make_engine(settings.resolved_database_url)
-    index = _open_index(engine)
+    engine: Engine | None = None
+    index: SearchIndex | None = None
+    if not dry_run:
+        upgrade(settings.resolved_database_url)
+        engine = make_engine(settings.resolved_database_url)
+        index = _open_index(engine)
+    reports: list[dict[str, object]] = []
     failed = False
     for path in paths:
         try:
-            result = notices.import_file(
-                engine, path, replace=replace, max_bytes=settings.max_notice_bytes, index=index
-            )
+            if engine is None:
+                report = notices.check_file(path, max_bytes=settings.max_notice_bytes)
+            else:
+                report = notices.import_file(
+                    engine, path, replace=replace, max_bytes=settings.max_notice_bytes, index=index
+                )
         except AppError as exc:
-            typer.echo(f"error: {exc.detail}", err=True)
             failed = True
+            reports.append({"file": path.name, "status": "rejected", "error": exc.detail, **exc.extra})
+            if not as_json:
+                typer.echo(f"error: {exc.detail}", err=True)
             continue
-        typer.echo(
-            f"{result.status}: document {result.document_id} {result.title} "
-            f"({result.key_points} key points, {result.tasks} tasks)"
-        )
-    index.close()
-    engine.dispose()
+        reports.append(report.as_json())
+        if not as_json:
+            typer.echo(_describe(report))
+    if as_json:
+        typer.echo(json.dumps(reports, ensure_ascii=False, indent=2))
+    if index is not None:
+        index.close()
+    if engine is not None:
+        engine.dispose()
     if failed:
         raise typer.Exit(1)
+
+
+def _describe(report: notices.ImportReport) -> str:
+    found = report.found
+    counts = (
+        f"{found['sections']} sections, {found['key_points']} key points, {found['sub_paragraphs']} sub-paragraphs, "
+        f"{found['tasks']} tasks, {found['units']} units, {found['activities']} activities"
+    )
+    lines = f"{report.lines['total']} lines accounted for"
+    if report.document_id is None:
+        return f"{report.status}: {report.file} {report.title} ({counts}; {lines}); dry run, nothing stored"
+    return f"{report.status}: document {report.document_id} {report.title} ({counts}; {lines})"
 
 
 @cli.command()

@@ -105,3 +105,75 @@ def test_import_into_postgres_through_database_url(
         assert runner.invoke(cli, ["reindex"]).output.startswith("reindexed")
     finally:
         get_settings.cache_clear()
+
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def _with_ledger(tmp_path: Path, name: str, ledger: str) -> Path:
+    path = tmp_path / name
+    path.write_text(SEED.read_text("utf-8").rsplit("任务台账\n", 1)[0] + "任务台账\n" + ledger, "utf-8")
+    return path
+
+
+class TestImportReport:
+    def test_import_says_what_it_found(self, run) -> None:  # type: ignore[no-untyped-def]
+        result = run("import", str(SEED))
+        assert result.exit_code == 0, result.output
+        assert "(4 sections, 12 key points, 6 sub-paragraphs, 67 tasks, 34 units, " in result.output
+        assert "105 lines accounted for" in result.output
+
+    def test_dry_run_stores_nothing(self, run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+        checked = run("import", "--dry-run", str(SEED))
+        assert checked.exit_code == 0, checked.output
+        assert checked.output.startswith("checked: 2023-work-points.txt") and "nothing stored" in checked.output
+        assert not (tmp_path / "data").exists()
+        stored = run("import", str(SEED))
+        assert stored.output.startswith("created: document 1"), stored.output
+
+    def test_json_report(self, run) -> None:  # type: ignore[no-untyped-def]
+        result = run("import", "--dry-run", "--json", str(SEED))
+        assert result.exit_code == 0, result.output
+        [report] = json.loads(result.stdout)
+        assert (report["status"], report["document_id"], report["year"]) == ("checked", None, 2023)
+        assert {k: v for k, v in report["found"].items() if k not in ("activities", "references")} == {
+            "sections": 4,
+            "key_points": 12,
+            "sub_paragraphs": 6,
+            "tasks": 67,
+            "units": 34,
+        }
+        assert report["lines"]["task"] == 67 and report["lines"]["total"] == 105
+
+    def test_json_report_of_a_stored_import_and_a_rejected_file(self, run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+        bad = _with_ledger(tmp_path, "unknown-style.txt", "1)开展评估。(中国科协)\n2)开展培训。(中国科协)\n")
+        result = run("import", "--json", str(SEED), str(bad))
+        assert result.exit_code == 1, result.output
+        stored, rejected = json.loads(result.stdout)
+        assert (stored["status"], stored["document_id"], stored["found"]["tasks"]) == ("created", 1, 67)
+        assert rejected["status"] == "rejected" and "no ledger task" in rejected["error"]
+        assert rejected["line"] == 74 and "'(1)'" in rejected["error"]
+        assert _counts(run)["documents"] == 1
+
+
+class TestLedgersThatUsedToVanish:
+    def test_ledger_numbered_in_parentheses_imports_67_tasks(self, run) -> None:  # type: ignore[no-untyped-def]
+        result = run("import", str(DATA / "2023-ledger-paren.txt"))
+        assert result.exit_code == 0, result.output
+        assert "67 tasks" in result.output
+        assert _counts(run)["tasks"] == 67
+
+    def test_ledger_of_over_9999_tasks_keeps_them_apart(self, run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+        path = _with_ledger(
+            tmp_path, "big.txt", "".join(f"{n}.推进第{n}项工作。(中国科协)\n" for n in range(1, 10_051))
+        )
+        result = run("import", "--dry-run", "--json", str(path))
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout)[0]["found"]["tasks"] == 10_050
+
+    def test_task_over_the_limit_exits_1_and_writes_nothing(self, run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+        path = _with_ledger(tmp_path, "long.txt", "1.开展" + "科普" * 1_000 + "。(中国科协)\n")
+        result = run("import", str(path))
+        assert result.exit_code == 1
+        assert "long.txt: line 74: ledger task 1 is over 2,000 characters" in result.output
+        assert _counts(run)["documents"] == 0

@@ -5,11 +5,13 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
 from app.parser import NoticeFormatError, ParsedNotice, parse_notice, parse_notice_bytes
 from app.parser.normalise import normalise
+from app.parser.records import LINE_KINDS
 
 FULL_WIDTH = str.maketrans({"(": "（", ")": "）", ",": "，", ":": "："})
 
@@ -210,3 +212,136 @@ class TestBadInput:
         )
         with pytest.raises(NoticeFormatError, match="ledger task 2 has no unit list"):
             parse_notice(broken)
+
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def _ledger_renumbered(seed_text: str, written: str) -> str:
+    """The seed with its ledger numbered in another style: written.format(n) for each task n."""
+    head, ledger = seed_text.rsplit("任务台账\n", 1)
+    ledger = re.sub(r"^(\s*)(\d+)\.", lambda m: m.group(1) + written.format(m.group(2)), ledger, flags=re.M)
+    return head + "任务台账\n" + ledger
+
+
+def _task_projection(notice: ParsedNotice) -> list[tuple[int, str, object]]:
+    return [(t.number, t.body, t.departments) for t in notice.tasks]
+
+
+class TestNumberingStyles:
+    @pytest.mark.parametrize("written", ["({})", "（{}）", "{}、", "{}．"])
+    def test_ledger_in_another_style_reads_the_same_67_tasks(
+        self, seed_text: str, notice: ParsedNotice, written: str
+    ) -> None:
+        variant = parse_notice(_ledger_renumbered(seed_text, written))
+        assert _task_projection(variant) == _task_projection(notice)
+        assert len(variant.key_points) == 12 and variant.ledger_title == notice.ledger_title
+
+    def test_the_shipped_style_variants_match_the_seed(self, notice: ParsedNotice) -> None:
+        for name in ("2023-ledger-paren.txt", "2023-ledger-fullwidth-paren.txt", "2023-ledger-dun.txt"):
+            assert _task_projection(parse_notice((DATA / name).read_text("utf-8"))) == _task_projection(notice), name
+
+    def test_circled_ledger_full_width_key_points_and_numbered_sub_paragraphs(self) -> None:
+        notice = parse_notice((DATA / "2025-province-circled.txt").read_text("utf-8"))
+        assert [kp.number for kp in notice.key_points] == [1, 2, 3, 4]
+        assert notice.key_points[1].sub_paragraphs == (
+            "(1)省级层面,建立联席会议制度,定期会商重点工作。",
+            "(2)市县层面,落实属地责任,推动任务落地见效。",
+        )
+        assert [t.number for t in notice.tasks] == [1, 2, 3, 4]
+        assert (
+            notice.tasks[2].text
+            == "推进县级科技馆建设,支持基层科普阵地提质增效,完善科普设施布局。(省科协、省发展改革委)"
+        )
+
+    def test_more_than_9999_tasks_are_each_their_own(self, seed_text: str) -> None:
+        head = seed_text.rsplit("任务台账\n", 1)[0]
+        ledger = "\n".join(f"{n}.推进第{n}项工作。(中国科协)" for n in range(1, 10_051))
+        notice = parse_notice(f"{head}任务台账\n{ledger}\n")
+        assert len(notice.tasks) == 10_050
+        assert notice.tasks[9_999].number == 10_000 and notice.tasks[9_999].body == "推进第10000项工作。"
+        assert max(len(t.text) for t in notice.tasks) < 30
+
+    def test_unknown_style_is_refused_with_the_lines_and_the_known_styles(self, seed_text: str) -> None:
+        text = _ledger_renumbered(seed_text, "{})")
+        with pytest.raises(NoticeFormatError, match="followed by no ledger task") as info:
+            parse_notice(text)
+        message = str(info.value)
+        assert "'1)印发实施" in message and "'2)加强和改进" in message
+        assert all(style in message for style in ("'1.'", "'1、'", "'(1)'", "'①'"))
+        assert info.value.line == 75
+
+    def test_attachment_with_a_title_and_nothing_readable(self) -> None:
+        text = "2025年工作要点\n一、任务\n1.甲。乙。\n附件\n任务台账\n来源:办公室\n"
+        with pytest.raises(NoticeFormatError, match="followed by no ledger task") as info:
+            parse_notice(text)
+        assert info.value.line == 5
+        text = text.replace("附件\n", "附件:2025年任务台账\n附件\n")
+        with pytest.raises(NoticeFormatError, match="first lines not read: line 6: '任务台账'") as info:
+            parse_notice(text)
+        assert info.value.line == 6
+
+    def test_attachment_named_but_not_included_is_fine(self) -> None:
+        notice = parse_notice("2025年工作要点\n一、任务\n1.甲。乙。\n附件:2025年任务台账\n来源:办公室\n")
+        assert notice.tasks == () and notice.ledger_title is None
+
+    def test_switch_of_style_in_the_ledger_is_an_error(self, seed_text: str) -> None:
+        text = seed_text.replace("\n  13.举办第九届", "\n  (13)举办第九届")
+        with pytest.raises(NoticeFormatError, match=r"switched from '1\.' to '\(1\)' in the ledger") as info:
+            parse_notice(text)
+        assert "'13.'" in str(info.value) and info.value.line == 99
+
+    def test_switch_of_style_in_the_key_points_is_an_error(self, seed_text: str) -> None:
+        text = seed_text.replace("\n  5.加强科普基础设施建设", "\n  5、加强科普基础设施建设")
+        with pytest.raises(NoticeFormatError, match=r"switched from '1\.' to '1、' in the key points") as info:
+            parse_notice(text)
+        assert info.value.line == 37
+
+
+class TestLimits:
+    def test_a_task_over_the_limit_is_refused_with_its_number_and_first_words(self, seed_text: str) -> None:
+        long = "开展" + "科普" * 1_000 + "。(中央宣传部)"
+        text = seed_text.replace("4.开展文化科技卫生“三下乡”活动。(中央宣传部)", f"4.{long}")
+        with pytest.raises(NoticeFormatError, match=r"ledger task 4 is over 2,000 characters") as info:
+            parse_notice(text)
+        assert "'开展科普科普" in str(info.value) and info.value.line == 81
+
+    def test_unnumbered_lines_cannot_grow_a_task_past_the_limit(self, seed_text: str) -> None:
+        wrapped = "\n".join(["  67.推进全民数字素养与技能监测评估,"] + ["  并持续开展相关工作,"] * 200)
+        text = seed_text.replace("  67.推进全民数字素养与技能监测评估。", wrapped)
+        with pytest.raises(NoticeFormatError, match="ledger task 67 is over 2,000"):
+            parse_notice(text)
+
+
+class TestEveryLineAccountedFor:
+    def test_every_non_blank_line_has_one_place(self, seed_text: str, notice: ParsedNotice) -> None:
+        non_blank = [i for i, line in enumerate(seed_text.split("\n"), start=1) if line.strip()]
+        assert [a.line for a in notice.lines] == non_blank
+        assert {a.kind for a in notice.lines} <= set(LINE_KINDS)
+
+    def test_the_seed_by_kind(self, notice: ParsedNotice) -> None:
+        kinds = Counter(a.kind for a in notice.lines)
+        assert (kinds["section"], kinds["key_point"], kinds["sub_paragraph"], kinds["task"]) == (4, 12, 6, 67)
+        assert (kinds["title"], kinds["wrapper"], kinds["ledger_title"], kinds["footer"]) == (3, 2, 2, 1)
+
+    def test_a_second_value_of_a_header_field_is_kept_as_text(self, seed_text: str) -> None:
+        text = seed_text.replace("  2023年3月22日\n", "  2023年3月22日\n  2023年3月23日\n", 1)
+        notice = parse_notice(text)
+        assert notice.issue_date is not None and notice.issue_date.day == 22
+        assert "2023年3月23日" in notice.cover_letter
+
+    def test_a_line_after_the_footer_fits_nowhere(self, seed_text: str) -> None:
+        text = seed_text + "\n68.再加一项任务。(中国科协)\n"
+        with pytest.raises(NoticeFormatError, match="fits nowhere: it follows the page footer") as info:
+            parse_notice(text)
+        assert info.value.line == seed_text.count("\n") + 2
+
+    def test_footer_furniture_is_accounted_as_footer(self, seed_text: str) -> None:
+        notice = parse_notice(seed_text + "\n责任编辑:张三\n【打印本页】\n关闭窗口\n")
+        assert [a.kind for a in notice.lines[-4:]] == ["footer"] * 4
+
+    def test_a_line_after_a_closed_task_fits_nowhere(self, seed_text: str) -> None:
+        text = seed_text.replace("(中央组织部)\n\n  3.", "(中央组织部)\n以上任务按年度推进\n  3.")
+        with pytest.raises(NoticeFormatError, match="fits nowhere: ledger task 2 already ends") as info:
+            parse_notice(text)
+        assert info.value.line == 78

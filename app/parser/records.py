@@ -79,6 +79,36 @@ class ParsedReference:
     tasks: tuple[int, ...]
 
 
+LINE_KINDS = (
+    "title",
+    "published_at",
+    "issue_date",
+    "issuer",
+    "issuer_note",
+    "addressees",
+    "contact",
+    "cover_letter",
+    "intro",
+    "section",
+    "key_point",
+    "sub_paragraph",
+    "ledger_title",
+    "task",
+    "footer",
+    "wrapper",
+)
+"""Where a line can go: a header field, letter or intro text, a part of the body or ledger,
+the page footer (来源:…, not stored), or a wrapper (an attachment heading, not stored)."""
+
+
+@dataclass(frozen=True)
+class LineAccount:
+    """Where one non-blank input line went: `kind` is one of LINE_KINDS."""
+
+    line: int
+    kind: str
+
+
 @dataclass(frozen=True)
 class ParsedNotice:
     """Everything read from one notice."""
@@ -101,3 +131,4 @@ class ParsedNotice:
     activities: tuple[ParsedActivity, ...] = ()
     references: tuple[ParsedReference, ...] = ()
     departments: tuple[str, ...] = field(default=())  # canonical names, first appearance order
+    lines: tuple[LineAccount, ...] = ()  # every non-blank input line, in order

@@ -10,18 +10,25 @@ from app.parser.activities import extract_activities
 from app.parser.departments import DepartmentDirectory, load_directory
 from app.parser.errors import NoticeFormatError
 from app.parser.normalise import content_hash, decode, normalise
-from app.parser.records import ParsedKeyPoint, ParsedNotice, ParsedSection, ParsedTask
+from app.parser.numbering import KNOWN_STYLES, Numbered, is_part_of_item, numbered, written
+from app.parser.records import LineAccount, ParsedKeyPoint, ParsedNotice, ParsedSection, ParsedTask
 from app.parser.references import extract_references
 from app.parser.target_groups import tag_target_groups
 from app.parser.trace import trace_tasks
 from app.parser.units import split_unit_list
 
+MAX_TASK_CHARS = 2_000
+"""A ledger task longer than this is refused: lines that are no task were read into it."""
+MAX_LEDGER_TITLE_LINES = 3
+MAX_LEDGER_TITLE_CHARS = 60
+"""Between the attachment heading and the first task only a short title may stand."""
+
 _CN_NUMERAL = "一二三四五六七八九十"
 _SECTION = re.compile(rf"^([{_CN_NUMERAL}]+)、\s*(.+)$")
 _SUBSECTION = re.compile(rf"^\(([{_CN_NUMERAL}]+)\)\s*(.+)$")
-_NUMBERED = re.compile(r"^(\d{1,4})\s*[.、]\s*(\S.*)$")
 _ATTACHMENT = re.compile(r"^附件\s*\d*\s*(?::\s*(.*))?$")
-_FOOTER = re.compile(r"^(来源|责任编辑|编辑|打印本页|关闭窗口)\s*[:]")
+_LEDGER_HEADING = re.compile(r"^.{0,50}任务台账$")
+_FOOTER = re.compile(r"^(?:(?:来源|责任编辑|编辑)\s*:|[【\[]?(?:打印本页|关闭窗口|返回顶部)[】\]]?$)")
 _NOTICE_TITLE = re.compile(r"关于印发《(.+?)》的通知")
 _PUBLISHED = re.compile(r"^(?:时间|发布时间|发布日期)\s*:\s*(\d{4}-\d{1,2}-\d{1,2})(?:\s+(\d{1,2}:\d{2}))?")
 _DATE = re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$")
@@ -31,6 +38,8 @@ _ISSUER = re.compile(r"(办公室|领导小组|委员会|办公厅)$")
 _BARE_TITLE = re.compile(r"^\d{4}年.{0,40}(工作要点|工作计划)$")
 _YEAR = re.compile(r"(\d{4})年")
 _BEIJING = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
+_SENTENCE_END = re.compile(r"[。;!?](?:\([^()]*\))?$")
+_CLOSED = re.compile(r"\)\s*[。.;]?\s*$")
 _TERMINAL = ("。", ")", "”", "!", "?", "！", "？", "」")
 
 
@@ -48,6 +57,7 @@ class _KeyPointDraft:
     line: int
     raw: str
     norm: str
+    text_start: int
     paragraphs: list[_Line] = field(default_factory=list)
 
 
@@ -57,6 +67,7 @@ class _TaskDraft:
     line: int
     raw: str
     norm: str
+    text_start: int
 
 
 def parse_notice_bytes(raw: bytes, directory: DepartmentDirectory | None = None) -> ParsedNotice:
@@ -80,8 +91,15 @@ def parse_notice(text: str, directory: DepartmentDirectory | None = None) -> Par
             f"(first line reads {lines[0].raw[:40]!r})",
             line=lines[0].number,
         )
-    header = _read_header(lines[:first_section])
-    sections, key_points, tasks, ledger_title = _read_body(lines[first_section:])
+    accounts: dict[int, str] = {}
+    header = _read_header(lines[:first_section], accounts)
+    sections, key_points, tasks, ledger_title = _read_body(lines[first_section:], accounts, directory)
+    if unaccounted := next((ln for ln in lines if ln.number not in accounts), None):
+        raise NoticeFormatError(
+            f"this line fits nowhere (not a header field, intro, section, key point, sub-paragraph, task, "
+            f"footer or wrapper): {unaccounted.raw[:30]!r}",
+            line=unaccounted.number,
+        )
     if not key_points:
         raise NoticeFormatError(
             "expected numbered key points ('1.…') under the section headings; found none",
@@ -117,40 +135,24 @@ def parse_notice(text: str, directory: DepartmentDirectory | None = None) -> Par
         activities=extract_activities(parsed_points, parsed_tasks),
         references=extract_references(parsed_points, parsed_tasks, exclude=title),
         departments=tuple(departments),
+        lines=tuple(LineAccount(ln.number, accounts[ln.number]) for ln in lines),
         **header,
     )
 
 
-def _read_header(lines: list[_Line]) -> dict:  # type: ignore[type-arg]
+def _read_header(lines: list[_Line], accounts: dict[int, str]) -> dict:  # type: ignore[type-arg]
     """Classify the lines before the first section; none of them is required to be there."""
     found: dict = {"cover_letter": [], "intro": []}  # type: ignore[type-arg]
     heading_seen = False
     for ln in lines:
-        norm = ln.norm
-        if m := _NOTICE_TITLE.search(norm):
-            found.setdefault("title", m.group(1))
-        elif m := _PUBLISHED.match(norm):
-            day = dt.date.fromisoformat(_iso_date(m.group(1)))
-            hh, mm = (m.group(2) or "0:00").split(":")
-            # Publication times on these sites are Beijing time.
-            found.setdefault("published_at", dt.datetime.combine(day, dt.time(int(hh), int(mm)), _BEIJING))
-        elif m := _DATE.match(norm):
-            found.setdefault("issue_date", _date(ln, *m.groups()))
-        elif m := _ISSUER_NOTE.match(norm):
-            found.setdefault("issuer_note", m.group(1))
-        elif (m := _CONTACT.match(norm)) and "联系人" in norm:
-            found.setdefault("contact", m.group(1).strip())
-        elif norm.endswith(":") and len(norm) <= 60 and "。" not in norm:
-            found.setdefault("addressees", ln.raw[:-1].strip())
-        elif len(norm) <= 40 and "。" not in norm and _ISSUER.search(norm):
-            found.setdefault("issuer", ln.raw)
-        elif _BARE_TITLE.match(norm) or norm == found.get("title"):
-            found.setdefault("title", norm)
-            heading_seen = True
-        else:
-            found["intro" if heading_seen else "cover_letter"].append(ln.raw)
+        kind, heading = _header_line(ln, found, heading_seen)
+        accounts[ln.number] = kind
+        heading_seen = heading_seen or heading
     if not found["intro"]:
         found["intro"], found["cover_letter"] = found["cover_letter"], []
+        for ln in lines:
+            if accounts[ln.number] == "cover_letter":
+                accounts[ln.number] = "intro"
     found["intro"] = tuple(found["intro"])
     found["cover_letter"] = tuple(found["cover_letter"])
     title = found.get("title")
@@ -161,71 +163,241 @@ def _read_header(lines: list[_Line]) -> dict:  # type: ignore[type-arg]
     return found
 
 
+def _header_line(ln: _Line, found: dict, heading_seen: bool) -> tuple[str, bool]:  # type: ignore[type-arg]
+    """File one header line in `found`: (the field it went to, whether it is the notice's own heading).
+
+    A field is kept once; a line repeating it (the title above and over the text) is
+    accounted to it, a line giving it another value is kept as letter or intro text.
+    """
+    norm = ln.norm
+    field_value: tuple[str, object] | None = None
+    heading = False
+    if m := _NOTICE_TITLE.search(norm):
+        field_value = ("title", m.group(1))
+    elif m := _PUBLISHED.match(norm):
+        day = dt.date.fromisoformat(_iso_date(m.group(1)))
+        hh, mm = (m.group(2) or "0:00").split(":")
+        # Publication times on these sites are Beijing time.
+        field_value = ("published_at", dt.datetime.combine(day, dt.time(int(hh), int(mm)), _BEIJING))
+    elif m := _DATE.match(norm):
+        field_value = ("issue_date", _date(ln, *m.groups()))
+    elif m := _ISSUER_NOTE.match(norm):
+        field_value = ("issuer_note", m.group(1))
+    elif (m := _CONTACT.match(norm)) and "联系人" in norm:
+        field_value = ("contact", m.group(1).strip())
+    elif norm.endswith(":") and len(norm) <= 60 and "。" not in norm:
+        field_value = ("addressees", ln.raw[:-1].strip())
+    elif len(norm) <= 40 and "。" not in norm and _ISSUER.search(norm):
+        field_value = ("issuer", ln.raw)
+    elif _BARE_TITLE.match(norm) or norm == found.get("title"):
+        field_value = ("title", norm)
+        heading = True
+    if field_value is not None and found.setdefault(*field_value) == field_value[1]:
+        return field_value[0], heading
+    kind = "intro" if heading_seen else "cover_letter"
+    found[kind].append(ln.raw)
+    return kind, heading
+
+
 def _read_body(
-    lines: list[_Line],
+    lines: list[_Line], accounts: dict[int, str], directory: DepartmentDirectory
 ) -> tuple[list[ParsedSection], list[_KeyPointDraft], list[_TaskDraft], str | None]:
-    sections: list[ParsedSection] = []
-    key_points: list[_KeyPointDraft] = []
-    tasks: list[_TaskDraft] = []
-    ledger_title: list[str] = []
-    mode = "body"  # body → attachment (title lines) → ledger
-    last_content: _Line | None = None
-    current_level1: int | None = None
-    for ln in lines:
+    reader = _BodyReader(lines, accounts, directory)
+    for index, ln in enumerate(lines):
+        reader.read(index, ln)
+    reader.finish()
+    title = "".join(reader.ledger_title) or None
+    return reader.sections, reader.key_points, reader.tasks, title
+
+
+class _BodyReader:
+    """Reads sections, key points and the ledger line by line, recording where each line went."""
+
+    def __init__(self, lines: list[_Line], accounts: dict[int, str], directory: DepartmentDirectory) -> None:
+        self.lines = lines
+        self.directory = directory
+        self.accounts = accounts
+        self.sections: list[ParsedSection] = []
+        self.key_points: list[_KeyPointDraft] = []
+        self.tasks: list[_TaskDraft] = []
+        self.ledger_title: list[str] = []
+        self.mode = "body"  # body → attachment (heading and title lines) → ledger
+        self.attachment: _Line | None = None
+        self.footer: _Line | None = None
+        self.last_content: _Line | None = None
+        self.current_level1: int | None = None
+        self.point_style: str | None = None
+        self.task_style: str | None = None
+
+    def read(self, index: int, ln: _Line) -> None:
+        """Place one line, or raise NoticeFormatError saying why it fits nowhere."""
         norm = ln.norm
-        if _FOOTER.match(norm):
-            break
-        if mode == "body" and (m := _SECTION.match(norm)):
-            sections.append(ParsedSection(len(sections) + 1, m.group(1), ln.raw[len(m.group(1)) + 1 :].strip()))
-            current_level1 = len(sections) - 1
-            continue
-        if mode == "body" and (m := _SUBSECTION.match(norm)) and current_level1 is not None:
-            sections.append(
-                ParsedSection(len(sections) + 1, m.group(1), ln.raw[len(m.group(1)) + 2 :].strip(), 2, current_level1)
+        if self.footer is not None or _FOOTER.match(norm):
+            self._footer(ln)
+            return
+        kind = self._place(index, ln)
+        self.accounts[ln.number] = kind
+        if kind in ("key_point", "sub_paragraph", "task"):
+            self.last_content = ln
+
+    def _footer(self, ln: _Line) -> None:
+        if self.footer is not None and not _FOOTER.match(ln.norm):
+            raise NoticeFormatError(
+                f"this line fits nowhere: it follows the page footer (line {self.footer.number}, "
+                f"{self.footer.raw[:20]!r}), where only lines such as '来源:…', '责任编辑:…' or '打印本页' "
+                f"belong; found {ln.raw[:30]!r}",
+                line=ln.number,
             )
-            continue
+        self.footer = self.footer or ln
+        self.accounts[ln.number] = "footer"
+
+    def _place(self, index: int, ln: _Line) -> str:
+        norm = ln.norm
+        if self.mode == "body" and (m := _SECTION.match(norm)):
+            self.sections.append(
+                ParsedSection(len(self.sections) + 1, m.group(1), ln.raw[len(m.group(1)) + 1 :].strip())
+            )
+            self.current_level1 = len(self.sections) - 1
+            return "section"
+        if self.mode == "body" and (m := _SUBSECTION.match(norm)) and self.current_level1 is not None:
+            label = m.group(1)
+            title = ln.raw[len(label) + 2 :].strip()
+            self.sections.append(ParsedSection(len(self.sections) + 1, label, title, 2, self.current_level1))
+            return "section"
         if _ATTACHMENT.match(norm):
-            mode = "attachment"
-            continue
-        numbered = _NUMBERED.match(norm)
-        if mode == "body" and numbered:
-            number = int(numbered.group(1))
-            expected = key_points[-1].number + 1 if key_points else 1
-            if number != expected and not (number == 1 and key_points and key_points[-1].section != len(sections) - 1):
-                raise NoticeFormatError(f"expected key point {expected}, found {number}", line=ln.number)
-            key_points.append(_KeyPointDraft(number, len(sections) - 1, ln.number, ln.raw, norm))
-        elif mode == "body":
-            if not key_points or key_points[-1].section != len(sections) - 1:
+            if self.mode == "ledger":
                 raise NoticeFormatError(
-                    f"expected a numbered key point ('1.…') under section {sections[-1].label}, found {ln.raw[:30]!r}",
+                    f"expected ledger task {self.tasks[-1].number + 1} or the end of the ledger, "
+                    f"found a second attachment heading {ln.raw[:30]!r}",
                     line=ln.number,
                 )
-            key_points[-1].paragraphs.append(ln)
-        elif numbered:
-            mode = "ledger"
-            number = int(numbered.group(1))
-            expected = tasks[-1].number + 1 if tasks else 1
-            if number != expected:
-                raise NoticeFormatError(f"expected ledger task {expected}, found {number}", line=ln.number)
-            tasks.append(_TaskDraft(number, ln.number, ln.raw, norm))
-        elif mode == "attachment":
-            ledger_title.append(ln.raw)
-        else:  # a ledger item wrapped onto a second line
-            tasks[-1].raw += ln.raw
-            tasks[-1].norm += norm
-        last_content = ln
-    if last_content is not None and not last_content.norm.endswith(_TERMINAL):
-        raise NoticeFormatError(
-            f"the notice ends mid-item: expected the line to end with '。' or a unit list, "
-            f"found {last_content.raw[-20:]!r}",
-            line=last_content.number,
+            self.mode = "attachment"
+            self.attachment = self.attachment or ln
+            return "wrapper"
+        item = numbered(norm)
+        if self.mode == "body":
+            if item is None and _LEDGER_HEADING.match(norm) and self.key_points:
+                self.mode = "attachment"
+                self.attachment = self.attachment or ln
+                self.ledger_title.append(ln.raw)
+                return "ledger_title"
+            return self._body_line(ln, item)
+        return self._ledger_line(index, ln, item)
+
+    def _body_line(self, ln: _Line, item: Numbered | None) -> str:
+        # In the key points a lower-ranked style numbers sub-paragraphs: (1)… inside key point 9.
+        if item is not None and (self.point_style is None or item.style == self.point_style):
+            return self._key_point(ln, item)
+        if item is not None and self.point_style is not None and not is_part_of_item(item.style, self.point_style):
+            expected = self.key_points[-1].number + 1
+            raise NoticeFormatError(
+                f"numbering switched from {self.point_style!r} to {item.style!r} in the key points: expected key "
+                f"point {expected} written {written(expected, self.point_style)!r} or a sub-paragraph, "
+                f"found {ln.raw[:30]!r}",
+                line=ln.number,
+            )
+        if not self.key_points or self.key_points[-1].section != len(self.sections) - 1:
+            raise NoticeFormatError(
+                f"expected a numbered key point ('1.…') under section {self.sections[-1].label}, found {ln.raw[:30]!r}",
+                line=ln.number,
+            )
+        self.key_points[-1].paragraphs.append(ln)
+        return "sub_paragraph"
+
+    def _key_point(self, ln: _Line, item: Numbered) -> str:
+        points = self.key_points
+        expected = points[-1].number + 1 if points else 1
+        restarts = item.number == 1 and points and points[-1].section != len(self.sections) - 1
+        if item.number != expected and not restarts:
+            raise NoticeFormatError(f"expected key point {expected}, found {item.number}", line=ln.number)
+        self.point_style = item.style
+        points.append(_KeyPointDraft(item.number, len(self.sections) - 1, ln.number, ln.raw, ln.norm, item.text_start))
+        return "key_point"
+
+    def _ledger_line(self, index: int, ln: _Line, item: Numbered | None) -> str:
+        if item is not None and (self.task_style is None or item.style == self.task_style):
+            expected = self.tasks[-1].number + 1 if self.tasks else 1
+            if item.number != expected:
+                raise NoticeFormatError(f"expected ledger task {expected}, found {item.number}", line=ln.number)
+            self.mode = "ledger"
+            self.task_style = item.style
+            self.tasks.append(_TaskDraft(item.number, ln.number, ln.raw, ln.norm, item.text_start))
+            self._check_length(self.tasks[-1])
+            return "task"
+        if item is not None and self.task_style is not None:  # a ledger item has no numbered parts
+            expected = self.tasks[-1].number + 1
+            raise NoticeFormatError(
+                f"numbering switched from {self.task_style!r} to {item.style!r} in the ledger: expected ledger "
+                f"task {expected} written {written(expected, self.task_style)!r}, found {ln.raw[:30]!r}",
+                line=ln.number,
+            )
+        if self.mode == "attachment":
+            norm = ln.norm
+            too_long = len(self.ledger_title) >= MAX_LEDGER_TITLE_LINES or len(norm) > MAX_LEDGER_TITLE_CHARS
+            if too_long or _SENTENCE_END.search(norm):  # a title is short and is no sentence
+                raise self._no_tasks(index)
+            if "附件" in norm:
+                return "wrapper"
+            self.ledger_title.append(ln.raw)
+            return "ledger_title"
+        # A ledger item wrapped onto the next line; an item already closed by its unit list takes no more.
+        task = self.tasks[-1]
+        if _closed_by_unit_list(task, self.directory):
+            raise NoticeFormatError(
+                f"this line fits nowhere: ledger task {task.number} already ends with its unit list, and the line "
+                f"is not numbered like the tasks ({self.task_style!r}); found {ln.raw[:30]!r}",
+                line=ln.number,
+            )
+        task.raw += ln.raw
+        task.norm += ln.norm
+        self._check_length(task)
+        return "task"
+
+    def _check_length(self, task: _TaskDraft) -> None:
+        text = task.raw[task.text_start :]
+        if len(text) > MAX_TASK_CHARS:
+            raise NoticeFormatError(
+                f"ledger task {task.number} is over {MAX_TASK_CHARS:,} characters (MAX_TASK_CHARS), so it is "
+                f"probably several items, or lines that are no task, read as one; it starts {text[:20]!r}",
+                line=task.line,
+            )
+
+    def _no_tasks(self, index: int) -> NoticeFormatError:
+        attachment = self.attachment
+        assert attachment is not None
+        unread = [ln for ln in self.lines[index:] if not _FOOTER.match(ln.norm)][:3] or self.lines[index : index + 1]
+        shown = "; ".join(f"line {ln.number}: {ln.raw[:30]!r}" for ln in unread)
+        styles = ", ".join(f"'{written(1, s)}'" for s in KNOWN_STYLES)
+        return NoticeFormatError(
+            f"the attachment heading at line {attachment.number} ({attachment.raw[:20]!r}) is followed by no ledger "
+            f"task the parser can read; first lines not read: {shown}. Ledger tasks are numbered {styles}",
+            line=unread[0].number,
         )
-    title = "".join(t for t in ledger_title if "附件" not in t) or None
-    return sections, key_points, tasks, title
+
+    def finish(self) -> None:
+        """Checks that need the whole body: a ledger heading with tasks, an item that is complete."""
+        if self.attachment is not None and not self.tasks:
+            title = next((i for i, ln in enumerate(self.lines) if self.accounts.get(ln.number) == "ledger_title"), None)
+            if title is not None:
+                raise self._no_tasks(title)
+        last = self.last_content
+        if last is not None and not last.norm.endswith(_TERMINAL):
+            raise NoticeFormatError(
+                f"the notice ends mid-item: expected the line to end with '。' or a unit list, found {last.raw[-20:]!r}",
+                line=last.number,
+            )
+
+
+def _closed_by_unit_list(task: _TaskDraft, directory: DepartmentDirectory) -> bool:
+    # Only a list of units the directory knows closes an item: a line may wrap after "(纪念馆)".
+    if not _CLOSED.search(task.norm):
+        return False
+    units = split_unit_list(task.raw, task.norm, directory)
+    return units is not None and all(directory.resolve(d.name) for d in units.departments)
 
 
 def _finish_key_point(draft: _KeyPointDraft, directory: DepartmentDirectory, *, with_units: bool) -> ParsedKeyPoint:
-    number_len = len(_NUMBERED.match(draft.norm).group(0)) - len(_NUMBERED.match(draft.norm).group(2))  # type: ignore[union-attr]
+    number_len = draft.text_start
     raw = draft.raw[number_len:].strip()
     paragraphs = [p.raw for p in draft.paragraphs]
     units = None
@@ -253,9 +425,7 @@ def _finish_key_point(draft: _KeyPointDraft, directory: DepartmentDirectory, *, 
 
 
 def _finish_task(draft: _TaskDraft, directory: DepartmentDirectory) -> ParsedTask:
-    m = _NUMBERED.match(draft.norm)
-    assert m is not None
-    offset = len(draft.norm) - len(m.group(2))
+    offset = draft.text_start
     raw, norm = draft.raw[offset:], draft.norm[offset:]
     units = split_unit_list(raw, norm, directory)
     if units is None:
