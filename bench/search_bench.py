@@ -4,9 +4,10 @@
     reported separately), snippets included;
 (b) a naive baseline: Whoosh + jieba.analyse.ChineseAnalyzer over the same records, a new
     searcher per query, MultifieldParser, Whoosh's default highlighter.
-Queries alternate a/b so both see the same machine load. The query set is the first 30
-queries of the judged evaluation set (tests/eval/judgements.toml): topics, activity and
-unit names, abbreviations, traditional characters, sub-words, numbers and phrases.
+Queries alternate a/b so both see the same machine load. The query set is the first three
+tuning queries of each class of the judged set (tests/eval/judged_queries.toml): topics,
+units, activities, questions, partial (relaxed) queries, pinyin, numbers, phrases,
+exclusions and traditional characters — 30 in all.
 
 Run:  .venv/bin/python bench/search_bench.py --sizes 1000 10000 100000
 """
@@ -41,9 +42,20 @@ from app.services.catalogue import Window  # noqa: E402
 from app.services.importer import import_notice  # noqa: E402
 from app.services.search import SearchFilters, SearchService  # noqa: E402
 from bench.corpus import synthetic_notices  # noqa: E402
-from bench.quality import REGRESSION_QUERIES, load_judged  # noqa: E402
+from bench.quality import JUDGED_QUERIES, load_judged  # noqa: E402
 
-QUERIES = [j.q for j in load_judged(REGRESSION_QUERIES)][:30]
+QUERIES_PER_CLASS = 3
+
+
+def _bench_queries() -> list[str]:
+    picked: dict[str, list[str]] = {}
+    for judged in load_judged(JUDGED_QUERIES):
+        if judged.split == "tune" and len(picked.setdefault(judged.query_class, [])) < QUERIES_PER_CLASS:
+            picked[judged.query_class].append(judged.q)
+    return [q for qs in picked.values() for q in qs]
+
+
+QUERIES = _bench_queries()
 
 
 def percentiles(samples: list[float]) -> dict[str, float]:

@@ -118,6 +118,30 @@ def test_type_see_suggestions_then_highlighted_results(page: Any, base_url: str)
     _shot(page, "search.png")
 
 
+def test_a_question_gets_results_and_the_partial_match_note(page: Any, base_url: str) -> None:
+    page.goto(base_url + "/")
+    page.locator("#q").fill("哪些部门负责科普基地建设评估")
+    page.locator("#q").press("Enter")
+    page.wait_for_url("**/?q=*")
+    page.locator("li.hit").first.wait_for(state="visible")
+    note = page.locator("#partial-note")
+    assert "未找到同时包含全部词语的结果，以下为部分匹配" in note.inner_text()
+    assert 65 in _task_numbers(page), page.locator("main").inner_text()[:500]
+    _shot(page, "question.png")
+
+
+def test_pinyin_is_completed_to_characters(page: Any, base_url: str) -> None:
+    page.goto(base_url + "/")
+    page.locator("#q").press_sequentially("kexie", delay=50)
+    suggestions = page.locator("#suggestions [role=option]")
+    suggestions.first.wait_for(state="visible")
+    assert suggestions.all_inner_texts()[0].strip() == "科协"
+    suggestions.first.click()
+    page.wait_for_url("**/?q=*")
+    page.locator("li.hit").first.wait_for(state="visible")
+    assert page.locator("li.hit").count() > 0
+
+
 def test_department_facet_narrows_and_the_url_is_shareable(page: Any, base_url: str) -> None:
     page.goto(base_url + "/?q=科普")
     before = int(page.locator("#total").inner_text())
