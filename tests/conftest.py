@@ -1,4 +1,4 @@
-"""Each test builds its own world: a migrated store per backend, an app over it."""
+"""Each test builds its own world: a migrated store per backend, a new app over it."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from app.db import make_engine, unit_of_work
 from app.main import create_app
 from app.migrate import upgrade
 from app.parser import ParsedNotice, parse_notice_bytes
+from app.search.index import SearchIndex
 from app.services.importer import import_notice
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -115,14 +116,17 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def seeded_client(seeded_engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    """One app (and search index) over the seeded store per backend, for read-only tests."""
-    app_settings = Settings(KEPU_DATA_DIR=tmp_path_factory.mktemp("app-data"))
-    with TestClient(create_app(app_settings, engine=seeded_engine), raise_server_exceptions=False) as test_client:
-        yield test_client
+def seeded_data_dir(seeded_engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data folder whose search index is built once from the seeded store; apps then only open it."""
+    data = tmp_path_factory.mktemp("app-data")
+    settings = Settings(KEPU_DATA_DIR=data)
+    SearchIndex(settings.resolved_index_dir, cache_dir=data / "cache").open(seeded_engine).close()
+    return data
 
 
 @pytest.fixture
-def client(seeded_client: TestClient) -> TestClient:
-    """An HTTP client for the app over the seeded store."""
-    return seeded_client
+def client(seeded_engine: Engine, seeded_data_dir: Path) -> Iterator[TestClient]:
+    """A new app over the seeded store for each test: its own result cache, metrics and searcher."""
+    app = create_app(Settings(KEPU_DATA_DIR=seeded_data_dir), engine=seeded_engine)
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
