@@ -22,6 +22,8 @@ from app.services.importer import import_notice
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "seed" / "2023-work-points.txt"
 POSTGRES_URL = os.environ.get("KEPU_TEST_POSTGRES_URL", "")
+# Databases made for a run are named <prefix><random>; several checkouts can share one server.
+POSTGRES_DB_PREFIX = os.environ.get("KEPU_TEST_POSTGRES_DB_PREFIX", "kepu_test_")
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
@@ -52,7 +54,7 @@ class PostgresServer:
         self.created: list[str] = []
 
     def new_database(self) -> str:
-        name = f"kepu_test_{uuid.uuid4().hex[:12]}"
+        name = f"{POSTGRES_DB_PREFIX}{uuid.uuid4().hex[:12]}"
         with self.admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
         self.created.append(name)
