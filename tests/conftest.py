@@ -1,4 +1,4 @@
-"""Each test builds its own world: a migrated store per backend, an app over it."""
+"""Each test builds its own world: a migrated store per backend, a new app over it."""
 
 from __future__ import annotations
 
@@ -16,11 +16,14 @@ from app.db import make_engine, unit_of_work
 from app.main import create_app
 from app.migrate import upgrade
 from app.parser import ParsedNotice, parse_notice_bytes
+from app.search.index import SearchIndex
 from app.services.importer import import_notice
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "seed" / "2023-work-points.txt"
 POSTGRES_URL = os.environ.get("KEPU_TEST_POSTGRES_URL", "")
+# Databases made for a run are named <prefix><random>; several checkouts can share one server.
+POSTGRES_DB_PREFIX = os.environ.get("KEPU_TEST_POSTGRES_DB_PREFIX", "kepu_test_")
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
@@ -51,7 +54,7 @@ class PostgresServer:
         self.created: list[str] = []
 
     def new_database(self) -> str:
-        name = f"kepu_test_{uuid.uuid4().hex[:12]}"
+        name = f"{POSTGRES_DB_PREFIX}{uuid.uuid4().hex[:12]}"
         with self.admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
         self.created.append(name)
@@ -115,14 +118,17 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def seeded_client(seeded_engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    """One app (and search index) over the seeded store per backend, for read-only tests."""
-    app_settings = Settings(KEPU_DATA_DIR=tmp_path_factory.mktemp("app-data"))
-    with TestClient(create_app(app_settings, engine=seeded_engine), raise_server_exceptions=False) as test_client:
-        yield test_client
+def seeded_data_dir(seeded_engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data folder whose search index is built once from the seeded store; apps then only open it."""
+    data = tmp_path_factory.mktemp("app-data")
+    settings = Settings(KEPU_DATA_DIR=data)
+    SearchIndex(settings.resolved_index_dir, cache_dir=data / "cache").open(seeded_engine).close()
+    return data
 
 
 @pytest.fixture
-def client(seeded_client: TestClient) -> TestClient:
-    """An HTTP client for the app over the seeded store."""
-    return seeded_client
+def client(seeded_engine: Engine, seeded_data_dir: Path) -> Iterator[TestClient]:
+    """A new app over the seeded store for each test: its own result cache, metrics and searcher."""
+    app = create_app(Settings(KEPU_DATA_DIR=seeded_data_dir), engine=seeded_engine)
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client

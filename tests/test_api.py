@@ -14,6 +14,16 @@ def _problem(response, status: int) -> dict:  # type: ignore[no-untyped-def,type
     return body  # type: ignore[no-any-return]
 
 
+def _not_found(response, what: str) -> None:  # type: ignore[no-untyped-def]
+    """The service's own 404 naming the resource, not the router's generic one for an unknown path."""
+    assert _problem(response, 404) == {
+        "type": "/problems/not-found",
+        "title": "Not found",
+        "status": 404,
+        "detail": f"no {what}",
+    }
+
+
 class TestTasks:
     def test_cast_leads_sixteen_including_55(self, client: TestClient) -> None:
         body = client.get("/api/v1/tasks", params={"department": "科协", "role": "lead"}).json()
@@ -140,7 +150,7 @@ class TestKeyPoints:
         assert 9 in [k["number"] for k in body["items"]] and 1 not in [k["number"] for k in body["items"]]
 
     def test_unknown(self, client: TestClient) -> None:
-        _problem(client.get("/api/v1/key-points/99"), 404)
+        _not_found(client.get("/api/v1/key-points/99"), "key point with id 99")
 
     def test_long_digit_section_matches_nothing(self, client: TestClient) -> None:
         assert client.get("/api/v1/key-points", params={"section": "9999999999"}).json()["total"] == 0
@@ -157,12 +167,13 @@ class TestDocuments:
             "key_points": 12,
             "tasks": 67,
             "departments": 34,
-            "activities": doc["counts"]["activities"],
+            "activities": 77,
         }
+        assert client.get("/api/v1/activities", params={"document": doc["id"]}).json()["total"] == 77
         assert [s["label"] for s in doc["sections"]] == ["一", "二", "三", "四"]
 
     def test_unknown(self, client: TestClient) -> None:
-        _problem(client.get("/api/v1/documents/42"), 404)
+        _not_found(client.get("/api/v1/documents/42"), "document with id 42")
 
 
 class TestDepartments:
@@ -204,8 +215,9 @@ class TestActivities:
         assert [t["number"] for t in detail["tasks"]] == [64]
 
     def test_unknown(self, client: TestClient) -> None:
-        _problem(client.get("/api/v1/activities/100000"), 404)
-        _problem(client.get("/api/v1/activities", params={"kind": "party"}), 422)
+        _not_found(client.get("/api/v1/activities/100000"), "activity with id 100000")
+        body = _problem(client.get("/api/v1/activities", params={"kind": "party"}), 422)
+        assert body["type"] == "/problems/validation-error" and body["errors"][0]["location"] == ["query", "kind"]
 
 
 class TestHealth:

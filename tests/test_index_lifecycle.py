@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
+from sqlmodel import Session, select
 
 from app.db import unit_of_work
+from app.models import Document
 from app.parser import ParsedNotice, parse_notice
 from app.search import index as index_module
 from app.search.index import SearchIndex, read_store_state
+from app.search.records import iter_records
 from app.services.importer import import_notice
 
 
@@ -91,6 +95,21 @@ def test_incremental_update_after_import(index: SearchIndex, store: Engine) -> N
     assert _hits(index, "航天") >= 1
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="known bug: after update_documents re-indexes a stored document, the refreshed searcher "
+    "(Searcher.refresh reuses the old segment reader) still sees the deleted copies: 312 records, "
+    "科幻 hits doubled; a rebuild or a new process sees the right index",
+)
+def test_re_indexing_a_stored_document_leaves_no_stale_copies(index: SearchIndex, store: Engine) -> None:
+    with Session(store) as session:
+        document_id = session.exec(select(Document.id)).one()
+    assert document_id is not None
+    hits = _hits(index, "科幻")
+    index.update_documents(store, [document_id])
+    assert (index.record_count(), _hits(index, "科幻")) == (read_store_state(store).records, hits)
+
+
 def test_crash_mid_rebuild_keeps_the_previous_index(
     index: SearchIndex, store: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -108,7 +127,9 @@ def test_crash_mid_rebuild_keeps_the_previous_index(
     assert _hits(index, "科幻") >= 2
 
 
-def test_a_replica_catches_up_in_the_background(index: SearchIndex, store: Engine, tmp_path: Path) -> None:
+def test_a_replica_catches_up_in_the_background(
+    index: SearchIndex, store: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Another replica (its own index folder) shares the store; this one imports.
     replica = SearchIndex(tmp_path / "replica-index").open(store)
     before = replica.record_count()
@@ -118,10 +139,35 @@ def test_a_replica_catches_up_in_the_background(index: SearchIndex, store: Engin
     with unit_of_work(store) as session:
         import_notice(session, notice)
     after = read_store_state(store).records
+    assert after > before
+
+    # Hold the replica's rebuild once it has started reading the store, to look at the
+    # replica while the rebuild is under way.
+    started, release = threading.Event(), threading.Event()
+
+    def held(*args: object, **kwargs: object) -> Iterator[dict[str, object]]:
+        started.set()
+        if not release.wait(timeout=30):
+            raise RuntimeError("the test never released the rebuild")
+        yield from iter_records(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(index_module, "iter_records", held)
     replica.sync_in_background(store, every=0)
-    assert replica.record_count() in (before, after)  # answering meanwhile, from the old build or the new
-    replica._background.join(timeout=60)
-    assert replica.record_count() == after > before
+    try:
+        assert started.wait(timeout=30), "no rebuild started"
+        assert replica._background.is_alive()  # the call returned while the rebuild runs
+        # Answering meanwhile, from the old build, without waiting for the rebuild.
+        answered: list[tuple[int, int]] = []
+        reader = threading.Thread(target=lambda: answered.append((replica.record_count(), _hits(replica, "航天"))))
+        reader.start()
+        reader.join(timeout=10)
+        assert answered == [(before, 0)], "a read waited for the rebuild"
+    finally:
+        release.set()
+        if replica._background.is_alive():
+            replica._background.join(timeout=60)
+    assert not replica._background.is_alive()
+    assert replica.record_count() == after
     assert _hits(replica, "航天") >= 1
     replica.close()
 
@@ -131,8 +177,35 @@ def test_posting_cache_is_bounded_by_size(index: SearchIndex, monkeypatch: pytes
 
     monkeypatch.setattr(ranking, "TERM_CACHE_POSTINGS", 100)
     ranker = index.ranker
-    assert ranker is not None
+    assert ranker is not None  # it holds the facet values, read when it was made: the oldest entries
+
+    def cached() -> list[str]:
+        return [text for _, text in ranker._terms]
+
+    # Records holding each gram in the seed: 科普 67, 科技 35, 开展 44, 中国 24, 活动 37,
+    # 教育 18, 推进 12, 科幻 4, 气象 4.
     for word in ("科普", "科技", "开展", "中国", "活动", "教育", "推进"):
         ranker.term("grams", word)
-    assert ranker._cached_postings <= 100 or len(ranker._terms) == 1
-    assert ranker._cached_postings == sum(len(h) for h in ranker._terms.values())
+    assert cached() == ["中国", "活动", "教育", "推进"]  # the most recent that fit in 100
+    assert ranker._cached_postings == 24 + 37 + 18 + 12
+
+    ranker.term("grams", "中国")  # a hit makes it the most recently used
+    ranker.term("grams", "科幻")
+    ranker.term("grams", "气象")
+    assert cached() == ["活动", "教育", "推进", "中国", "科幻", "气象"]
+    ranker.term("grams", "开展")  # 143 postings: the two least recently used go
+    assert cached() == ["推进", "中国", "科幻", "气象", "开展"]
+    assert ranker._cached_postings == 12 + 24 + 4 + 4 + 44 == sum(len(h) for h in ranker._terms.values())
+
+
+def test_a_term_larger_than_the_cache_is_kept_alone(index: SearchIndex, monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.search import ranking
+
+    monkeypatch.setattr(ranking, "TERM_CACHE_POSTINGS", 50)
+    ranker = index.ranker
+    assert ranker is not None
+    ranker.term("grams", "推进")
+    ranker.term("grams", "科普")  # 67 postings, more than the whole cache
+    assert [text for _, text in ranker._terms] == ["科普"] and ranker._cached_postings == 67
+    ranker.term("grams", "推进")
+    assert [text for _, text in ranker._terms] == ["推进"] and ranker._cached_postings == 12

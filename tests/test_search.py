@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from app.search.highlight import snippet
@@ -130,6 +131,14 @@ class TestRankingAndPages:
         for offset in range(0, 40, 7):
             paged += [(i["kind"], i["id"]) for i in _search(client, "科普", limit=7, offset=offset)["items"]]
         assert paged[:40] == whole
+
+    def test_a_repeated_search_is_answered_from_the_cache(self, client: TestClient) -> None:
+        cache = cast(FastAPI, client.app).state.search.cache
+        assert len(cache._data) == 0  # each test has an app, and a result cache, of its own
+        first = _search(client, "科幻")
+        assert _search(client, "科幻") == first and len(cache._data) == 1
+        _search(client, "科幻", kind="task")
+        assert len(cache._data) == 2
 
     def test_ties_broken_by_number(self, client: TestClient) -> None:
         items = _search(client, "中科院", kind="task")["items"]
