@@ -24,7 +24,7 @@ from app.search.ranking import EMPTY, Docs, Hits, Ranker, Scores
 from app.search.text import fold
 
 RELAX_BELOW = 3
-PROXIMITY_POOL = 200  # only the best full matches are read back for the proximity check
+PROXIMITY_POOL = 50  # only the best full matches are read back for the proximity check
 VERBATIM_BONUS = 0.3  # × the share of clauses that stand verbatim in the record
 ADJACENT_BONUS = 0.5
 MIN_COVERAGE = 0.5  # a relaxed record holds at least this share of the query's weight
