@@ -2,11 +2,11 @@
 
 Ranking follows the order of Meilisearch's rules, with BM25F underneath:
 1. words — records holding every required clause come first; when fewer than
-   RELAX_BELOW do, the clause matching nothing or else the most frequent one is dropped
-   (the rarest words weigh most, as Meilisearch's "frequency" matching strategy and
-   Elasticsearch's minimum_should_match do), one at a time, and the records matching the
-   rest follow the full matches. Phrases and OR groups are never dropped; exclusions
-   always hold.
+   RELAX_BELOW do, records holding most of the query's weight follow, ordered by that
+   share (each clause, or each part of a compound, weighs its idf, so the rarest words
+   count most, as Meilisearch's "frequency" matching strategy and Elasticsearch's
+   minimum_should_match do; a clause matching nothing is dropped). Phrases and OR groups
+   are never relaxed; exclusions always hold.
 2. proximity and exactness — among full matches, a record holding a clause verbatim, or
    two clauses side by side, gains over one that matches through sub-words, synonyms or
    scattered words.
@@ -26,9 +26,8 @@ from app.search.text import fold
 RELAX_BELOW = 3
 PROXIMITY_POOL = 50  # only the best full matches are read back for the proximity check
 VERBATIM_BONUS = 0.3  # × the share of clauses that stand verbatim in the record
-ADJACENT_BONUS = 0.5
+ADJACENT_BONUS = 0.5  # × the share of neighbouring clauses that stand side by side
 MIN_COVERAGE = 0.5  # a relaxed record holds at least this share of the query's weight
-COVERAGE_SCALE = 1e6  # orders relaxed records by coverage before score  # × the share of neighbouring clauses that stand side by side
 
 
 @dataclass

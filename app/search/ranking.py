@@ -79,6 +79,7 @@ class Ranker:
         self._cached_postings = 0
         self._texts: dict[int, str] = {}
         self._live: Docs | None = None
+        self._unions: dict[tuple[str, tuple[str, ...]], Docs] = {}
         self._lock = threading.Lock()
         # Facet value → its documents; counting a query's facets is then one boolean
         # mask of its matches indexed by each value's documents.
@@ -191,19 +192,14 @@ class Ranker:
     def _expand(self, fieldname: str, prefix: str) -> list[str]:
         return [t.decode("utf-8") if isinstance(t, bytes) else t for t in self.reader.expand_prefix(fieldname, prefix)]
 
-    def top(self, q: wq.Query, limit: int, allowed: Docs | None = None) -> tuple[list[tuple[int, float]], Hits]:
-        """The best `limit` (docnum, score), score ties to the lower docnum, and all matches."""
-        hits = self.scores(q)
-        if allowed is not None:
-            hits = hits.keep(np.isin(hits.docs, allowed, assume_unique=True))
-        docs, scores = hits.docs, hits.scores
-        if docs.size > limit > 0:
-            # Everything scoring at least the limit-th best, ties included, then an exact sort.
-            threshold = np.partition(scores, docs.size - limit)[docs.size - limit]
-            keep = scores >= threshold
-            docs, scores = docs[keep], scores[keep]
-        order = np.lexsort((docs, -scores))[:limit]
-        return [(int(docs[i]), float(scores[i])) for i in order], hits
+    def docs_with(self, fieldname: str, values: tuple[str, ...]) -> Docs:
+        """Live documents holding any of `values` in a filter field (cached per searcher)."""
+        key = (fieldname, values)
+        docs = self._unions.get(key)
+        if docs is None:
+            docs = np.unique(np.concatenate([self.term(fieldname, v).docs for v in values]))
+            self._unions[key] = docs
+        return docs
 
     def facet_counts(self, name: str, matched: Hits) -> dict[str, int]:
         """How many matches carry each value of a facet field, most first."""

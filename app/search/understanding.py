@@ -9,9 +9,11 @@ and the filters it implies, and reports every word it did not match and why:
 - generic request nouns (任务, 工作 …) are dropped when anything else is searched;
 - a year selects that year's edition when one is stored, and is ignored otherwise.
 
-Words left over are grouped into runs of adjacent words; each run is one required clause
-(so `如何提升老年人的数字素养` asks for 提升老年人 and 数字素养, which relaxation can
-then weigh separately). Phrases, exclusions and OR groups are left exactly as typed.
+Words left over are grouped into runs of adjacent words, each run one required clause, as
+typed. A question, or an unspaced run of LONG_RUN_WORDS words or more, reads as a sentence:
+each of its words is then a clause of its own (`如何提升老年人的数字素养` asks for 提升,
+老年人, 数字 and 素养), which relaxation can weigh separately. Phrases, exclusions and OR
+groups are left exactly as typed.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cache
 from importlib import resources
+from typing import NoReturn
 
 from app.errors import InvalidQuery
 from app.parser.departments import DepartmentDirectory
@@ -161,7 +164,7 @@ def understand(parsed: ParsedQuery, directory: DepartmentDirectory, *, years: se
                 w.usage = Usage.SEARCH
             year_words = []
         elif plain:
-            return _only_question_words(plain)
+            _only_question_words(plain)
     for w in year_words:
         number = _YEAR.match(w.folded)
         if number is None:  # the 年 after a year
@@ -194,6 +197,6 @@ def understand(parsed: ParsedQuery, directory: DepartmentDirectory, *, years: se
     return result
 
 
-def _only_question_words(plain: list[_Word]) -> Understood:
+def _only_question_words(plain: list[_Word]) -> NoReturn:
     listed = "、".join(dict.fromkeys(w.text for w in plain))
     raise InvalidQuery(f"the query has only question or function words ({listed}); add what you are looking for")

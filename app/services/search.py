@@ -354,7 +354,7 @@ def _in_index(ranker: Ranker, word: str) -> bool:
 
 
 def _kinds(ranker: Ranker, kinds: tuple[str, ...], allowed: Docs | None) -> Docs:
-    docs = np.unique(np.concatenate([ranker.term("kind", k).docs for k in kinds]))
+    docs = ranker.docs_with("kind", kinds)
     return docs if allowed is None else np.intersect1d(docs, allowed, assume_unique=True)
 
 
