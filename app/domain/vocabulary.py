@@ -1,0 +1,38 @@
+"""One definition of each closed vocabulary of the ledger.
+
+StrEnums, so that values compare equal to the strings stored in the database and the
+index, and FastAPI/Pydantic publish them as enums in the OpenAPI document.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class RecordKind(StrEnum):
+    """What a searchable record is."""
+
+    TASK = "task"
+    KEY_POINT = "key_point"
+    ACTIVITY = "activity"
+
+
+# The records of the notice itself; the default search list ranks these.
+LEDGER_KINDS: tuple[RecordKind, ...] = (RecordKind.TASK, RecordKind.KEY_POINT)
+
+
+class ActivityKind(StrEnum):
+    """The kinds of named activity the parser recognises."""
+
+    CAMPAIGN = "campaign"
+    PROGRAMME = "programme"
+    COMPETITION = "competition"
+    CONFERENCE = "conference"
+    OBSERVANCE = "observance"
+
+
+class Role(StrEnum):
+    """A member unit's role on a task."""
+
+    LEAD = "lead"
+    PARTICIPANT = "participant"
