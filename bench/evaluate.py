@@ -122,7 +122,9 @@ def main(argv: list[str] | None = None, write: Callable[[str], object] = sys.std
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--engine", choices=ENGINES, action="append", help="only this engine (repeatable)")
     parser.add_argument("--markdown", action="store_true", help="the per-class table as Markdown only")
-    parser.add_argument("--verbose", action="store_true", help="also list the worst queries' ranked lists")
+    parser.add_argument(
+        "--verbose", action="store_true", help="also list the worst tuning queries' ranked lists (never the holdout)"
+    )
     parser.add_argument("--worst", type=int, default=15, help="how many worst queries --verbose lists")
     args = parser.parse_args(argv)
     engines: list[str] = args.engine or list(ENGINES)
@@ -140,7 +142,9 @@ def main(argv: list[str] | None = None, write: Callable[[str], object] = sys.std
     write("\n" + render_text("holdout split only", holdout_table(scores), engines))
     if args.verbose:
         for engine in engines:
-            write("\n" + render_worst(engine, scores[engine], args.worst))
+            # The holdout is scored, never shown per query: looking at it would make it a tuning set.
+            tuning = [s for s in scores[engine] if s.judged.split != "holdout"]
+            write("\n" + render_worst(engine, tuning, args.worst))
 
 
 if __name__ == "__main__":
