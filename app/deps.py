@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from app.config import Settings
-from app.parser.departments import DepartmentDirectory, load_directory
+from app.domain.departments import DepartmentDirectory, load_directory
 from app.services.catalogue import Window
 from app.services.search import SearchService
 

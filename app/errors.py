@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -94,14 +95,14 @@ def _wants_html(request: Request) -> bool:
     return not api and "text/html" in request.headers.get("accept", "")
 
 
-def _html_error(request: Request, status: int, title: str, detail: str) -> Response:
-    from app.web.views import TEMPLATES
+# How a person's error page is drawn (request, status, title, detail); the pages layer
+# provides it, so that this module, below the pages, does not import them.
+HtmlErrorPage = Callable[[Request, int, str, str], Response]
 
-    return TEMPLATES.TemplateResponse(request, "error.html", {"title": title, "detail": detail}, status_code=status)
 
-
-def install_error_handlers(app: FastAPI) -> None:
+def install_error_handlers(app: FastAPI, html_error_page: HtmlErrorPage) -> None:
     """Render AppError, validation errors, HTTP errors and anything unexpected in one shape."""
+    _html_error = html_error_page
 
     @app.exception_handler(AppError)
     async def _app_error(request: Request, exc: AppError) -> Response:

@@ -14,15 +14,15 @@ from sqlalchemy import Engine
 from app import docs_pages
 from app.config import Settings, get_settings
 from app.db import make_engine
+from app.domain.departments import load_directory
 from app.errors import install_error_handlers
 from app.observability import Metrics, RequestContextMiddleware, configure_logging
 from app.openapi import install_openapi
-from app.parser.departments import load_directory
 from app.routers import activities, departments, documents, health, key_points, pages, search, tasks
 from app.search.index import SearchIndex
 from app.services.search import SearchService
 from app.services.stats import last_import_time
-from app.web.views import STATIC_DIR
+from app.web import views
 
 DESCRIPTION = """
 全民科学素质行动工作要点与重点工作任务台账的查询与中文全文检索服务。
@@ -83,7 +83,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
     app.state.settings = settings
     configure_logging(settings.log_level)
-    install_error_handlers(app)
+    install_error_handlers(app, views.error_page)
     install_openapi(app)
     app.state.metrics = Metrics(lambda: _gauges(app))
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
@@ -97,7 +97,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         )
     for module in (search, documents, key_points, tasks, departments, activities, health, pages, docs_pages):
         app.include_router(module.router)
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount("/static", StaticFiles(directory=views.STATIC_DIR), name="static")
     return app
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Generic, Literal, TypeVar
+from typing import Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.domain.vocabulary import ActivityKind, RecordKind, Role, TermUsage
+
 T = TypeVar("T")
-Role = Literal["lead", "participant"]
 
 
 class Page(BaseModel, Generic[T]):
@@ -76,7 +77,7 @@ class ActivityRef(BaseModel):
 
     id: int
     name: str = Field(examples=["全国科普日"])
-    kind: str = Field(examples=["observance"])
+    kind: ActivityKind = Field(examples=["observance"])
 
 
 class TaskPublic(BaseModel):
@@ -263,7 +264,7 @@ class ActivityPublic(BaseModel):
 
     id: int
     name: str
-    kind: str
+    kind: ActivityKind
     series: str = Field(description="The name without its edition (第N届, year).")
     key_points: list[NumberedRef]
     tasks: list[NumberedRef]
@@ -285,7 +286,7 @@ class Health(BaseModel):
 class SearchItem(BaseModel):
     """One search hit."""
 
-    kind: Literal["task", "key_point", "activity"]
+    kind: RecordKind
     id: int
     number: int | None = Field(description="Task or key point number; null for activities.")
     title: str
@@ -308,8 +309,8 @@ class TermReport(BaseModel):
     synonyms: list[str]
     phrase: bool
     excluded: bool
-    usage: Literal["search", "question", "filler", "intent", "year"] = Field(
-        default="search",
+    usage: TermUsage = Field(
+        default=TermUsage.SEARCH,
         description="search: matched; question: a question or function word (如何, 哪些, 的), not matched; "
         "filler: a generic word (任务, 工作) dropped beside others; intent: part of a unit-and-role filter; "
         "year: selected that year's edition.",
@@ -352,7 +353,7 @@ class ActivityChip(BaseModel):
 
     id: int
     name: str
-    kind: str
+    kind: ActivityKind
     tasks: list[TaskRef] = Field(description="The tasks naming it, in its first edition.")
 
 

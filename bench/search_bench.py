@@ -33,9 +33,9 @@ import httpx  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
 from app.db import make_engine, unit_of_work  # noqa: E402
+from app.domain.departments import load_directory  # noqa: E402
 from app.migrate import upgrade  # noqa: E402
 from app.parser import parse_notice  # noqa: E402
-from app.parser.departments import load_directory  # noqa: E402
 from app.search.index import SearchIndex  # noqa: E402
 from app.search.records import iter_records  # noqa: E402
 from app.services.catalogue import Window  # noqa: E402

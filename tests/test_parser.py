@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from app.domain.vocabulary import Role
 from app.parser import NoticeFormatError, ParsedNotice, parse_notice, parse_notice_bytes
 from app.parser.normalise import normalise
 from app.parser.records import LINE_KINDS
@@ -90,7 +91,7 @@ class TestSeedGroundTruth:
 
     def test_first_listed_unit_leads(self, notice: ParsedNotice) -> None:
         task7 = notice.tasks[6]
-        assert task7.departments[0] == dataclasses.replace(task7.departments[0], name="中央宣传部", role="lead")
+        assert task7.departments[0] == dataclasses.replace(task7.departments[0], name="中央宣传部", role=Role.LEAD)
         assert {d.role for d in task7.departments[1:]} == {"participant"}
         assert len(task7.departments) == 9
 

@@ -36,3 +36,13 @@ class Role(StrEnum):
 
     LEAD = "lead"
     PARTICIPANT = "participant"
+
+
+class TermUsage(StrEnum):
+    """What became of a typed search word."""
+
+    SEARCH = "search"
+    QUESTION = "question"
+    FILLER = "filler"
+    INTENT = "intent"
+    YEAR = "year"

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from app.domain.vocabulary import ActivityKind
 from app.parser.normalise import normalise
 from app.parser.records import ParsedActivity, ParsedKeyPoint, ParsedTask
 
@@ -30,29 +31,33 @@ _ORDINAL_EVENT = re.compile(
     r"第[0-9一二三四五六七八九十百]+[届次][^,。;:、和]{2,30}(大赛|竞赛|大会|论坛|展览会|博览会|交流会)"
 )
 # Name endings, strongest first, with the kind each implies.
-_ENDINGS: tuple[tuple[str, str], ...] = (
-    ("挑战杯", "competition"),
-    ("大赛", "competition"),
-    ("竞赛", "competition"),
-    ("大会", "conference"),
-    ("论坛", "conference"),
-    ("展览会", "conference"),
-    ("博览会", "conference"),
-    ("交流会", "conference"),
-    ("活动周", "observance"),
-    ("宣传周", "observance"),
-    ("宣传月", "observance"),
-    ("日", "observance"),
-    ("周", "observance"),
-    ("月", "observance"),
-    ("计划", "programme"),
-    ("工程", "programme"),
-    ("项目", "programme"),
-    ("行动", "campaign"),
-    ("活动", "campaign"),
+_ENDINGS: tuple[tuple[str, ActivityKind], ...] = (
+    ("挑战杯", ActivityKind.COMPETITION),
+    ("大赛", ActivityKind.COMPETITION),
+    ("竞赛", ActivityKind.COMPETITION),
+    ("大会", ActivityKind.CONFERENCE),
+    ("论坛", ActivityKind.CONFERENCE),
+    ("展览会", ActivityKind.CONFERENCE),
+    ("博览会", ActivityKind.CONFERENCE),
+    ("交流会", ActivityKind.CONFERENCE),
+    ("活动周", ActivityKind.OBSERVANCE),
+    ("宣传周", ActivityKind.OBSERVANCE),
+    ("宣传月", ActivityKind.OBSERVANCE),
+    ("日", ActivityKind.OBSERVANCE),
+    ("周", ActivityKind.OBSERVANCE),
+    ("月", ActivityKind.OBSERVANCE),
+    ("计划", ActivityKind.PROGRAMME),
+    ("工程", ActivityKind.PROGRAMME),
+    ("项目", ActivityKind.PROGRAMME),
+    ("行动", ActivityKind.CAMPAIGN),
+    ("活动", ActivityKind.CAMPAIGN),
 )
 # Endings that only make a name inside quotes: "银行" or "进行" are not activities.
-_QUOTED_ONLY_ENDINGS: tuple[tuple[str, str], ...] = (("行", "campaign"), ("进校园", "campaign"), ("进万家", "campaign"))
+_QUOTED_ONLY_ENDINGS: tuple[tuple[str, ActivityKind], ...] = (
+    ("行", ActivityKind.CAMPAIGN),
+    ("进校园", ActivityKind.CAMPAIGN),
+    ("进万家", ActivityKind.CAMPAIGN),
+)
 _GENERIC = re.compile(
     r"^(各类|各项|相关|有关|系列|主题|科普|群众性|示范|专项|宣传|教育|互动|学习|实践|等|和|及|服务)*(活动|行动|计划|项目|工程)$"
 )
@@ -60,10 +65,10 @@ _TRAILING_GENERIC = re.compile(r"(等)?(群众性|示范|主题|专项|系列|�
 _LEADING_ORDINAL = re.compile(r"^(第[0-9一二三四五六七八九十百]+[届次]|\d{4}年?)")
 
 
-def _kind(name: str, *, quoted: bool) -> str | None:
+def _kind(name: str, *, quoted: bool) -> ActivityKind | None:
     endings = _ENDINGS + (_QUOTED_ONLY_ENDINGS if quoted else ())
     for ending, kind in endings:
-        if name.endswith(ending) and len(name) > len(ending) + (1 if kind == "observance" else 0):
+        if name.endswith(ending) and len(name) > len(ending) + (1 if kind == ActivityKind.OBSERVANCE else 0):
             return kind
     return None
 
@@ -72,8 +77,8 @@ def _clean(name: str) -> str:
     return name.strip(_QUOTES + " 、和与及等").translate({ord(q): None for q in _QUOTES})
 
 
-def _from_quotes(text: str) -> dict[str, str]:
-    found: dict[str, str] = {}
+def _from_quotes(text: str) -> dict[str, ActivityKind]:
+    found: dict[str, ActivityKind] = {}
     for run in _QUOTED_RUN.finditer(text):
         tail = text[run.end() : run.end() + 16]
         after = _AFTER_QUOTE.match(tail)
@@ -84,7 +89,7 @@ def _from_quotes(text: str) -> dict[str, str]:
                 programme = _PROGRAMME_WORD.match(tail)
                 if programme and quoted.end() == len(run.group(0)):
                     name += programme.group(1)  # “高端科研资源科普化”计划
-                kind = _kind(name, quoted=True) or "campaign"
+                kind = _kind(name, quoted=True) or ActivityKind.CAMPAIGN
             if kind:
                 found.setdefault(_clean(name), kind)
     return found
@@ -106,8 +111,8 @@ def _split_items(phrase: str) -> list[str]:
     return items
 
 
-def _from_verbs(text: str) -> dict[str, str]:
-    found: dict[str, str] = {}
+def _from_verbs(text: str) -> dict[str, ActivityKind]:
+    found: dict[str, ActivityKind] = {}
     for clause in _CLAUSE_END.split(text):
         verb = _VERBS.search(clause)
         if verb is None:
@@ -123,20 +128,24 @@ def _from_verbs(text: str) -> dict[str, str]:
                 item = item.split("等", 1)[0]
             name = _clean(item)
             stripped = _TRAILING_GENERIC.sub("", name)
-            if stripped != name and _kind(stripped, quoted=False) in {"observance", "competition", "conference"}:
+            if stripped != name and _kind(stripped, quoted=False) in {
+                ActivityKind.OBSERVANCE,
+                ActivityKind.COMPETITION,
+                ActivityKind.CONFERENCE,
+            }:
                 name = stripped  # "全国食品安全宣传周活动" → 全国食品安全宣传周
             if not name or _GENERIC.match(name) or len(name) > 40:
                 continue
             kind = _kind(name, quoted=False)
-            if kind == "campaign" and name.endswith("活动") and len(_TRAILING_GENERIC.sub("", name)) < 4:
+            if kind == ActivityKind.CAMPAIGN and name.endswith("活动") and len(_TRAILING_GENERIC.sub("", name)) < 4:
                 continue
             if kind:
                 found.setdefault(name, kind)
     return found
 
 
-def _from_ordinals(text: str) -> dict[str, str]:
-    found: dict[str, str] = {}
+def _from_ordinals(text: str) -> dict[str, ActivityKind]:
+    found: dict[str, ActivityKind] = {}
     for m in _ORDINAL_EVENT.finditer(text):
         name = _clean(m.group(0))
         if kind := _kind(name, quoted=False):
@@ -149,7 +158,7 @@ def series_of(name: str) -> str:
     return _LEADING_ORDINAL.sub("", name) or name
 
 
-def find_activity_names(text: str) -> dict[str, str]:
+def find_activity_names(text: str) -> dict[str, ActivityKind]:
     """Activity name → kind for one text."""
     text = normalise(text)
     found = _from_quotes(text)
@@ -161,7 +170,7 @@ def find_activity_names(text: str) -> dict[str, str]:
 def extract_activities(key_points: Sequence[ParsedKeyPoint], tasks: Sequence[ParsedTask]) -> tuple[ParsedActivity, ...]:
     """Every activity named in the notice, each linked to the key points and tasks naming it."""
     texts = [("kp", kp.number, kp.full_text) for kp in key_points] + [("task", t.number, t.body) for t in tasks]
-    names: dict[str, str] = {}
+    names: dict[str, ActivityKind] = {}
     for _, _, text in texts:
         for name, kind in find_activity_names(text).items():
             names.setdefault(name, kind)

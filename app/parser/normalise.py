@@ -1,35 +1,18 @@
-"""Decoding and punctuation normalisation.
+"""Decoding a notice's bytes, and its content fingerprint.
 
-Official copies use full-width punctuation, the seed uses ASCII; everything the parser
-matches on goes through `normalise` so both read alike, while the original line is
-kept for display.
+Everything the parser matches on goes through `normalise` (from the domain layer, shared
+with the unit directory and the search engine), while the original line is kept for
+display.
 """
 
 from __future__ import annotations
 
 import hashlib
 
+from app.domain.text import normalise
 from app.parser.errors import NoticeFormatError
 
-# Full-width forms that carry structure in these notices, mapped to the seed's ASCII.
-_PUNCTUATION = str.maketrans(
-    {
-        "（": "(",
-        "）": ")",
-        "，": ",",
-        "：": ":",
-        "；": ";",
-        "．": ".",
-        "\u3000": " ",
-        "\u00a0": " ",
-    }
-)
-_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
-
-
-def normalise(text: str) -> str:
-    """Map full-width structural punctuation and digits to ASCII."""
-    return text.translate(_PUNCTUATION).translate(_DIGITS)
+__all__ = ["content_hash", "decode", "normalise"]
 
 
 def decode(raw: bytes) -> str:

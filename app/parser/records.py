@@ -5,13 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from app.domain.vocabulary import ActivityKind, Role
+
 
 @dataclass(frozen=True)
 class ParsedDepartmentRole:
-    """A unit named on a task (or key point) with its role: "lead" or "participant"."""
+    """A unit named on a task (or key point) with its role."""
 
     name: str
-    role: str
+    role: Role
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,7 @@ class ParsedActivity:
     """A named event, campaign, programme, competition or observance, and where it is named."""
 
     name: str
-    kind: str
+    kind: ActivityKind
     series: str
     key_points: tuple[int, ...]
     tasks: tuple[int, ...]

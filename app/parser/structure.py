@@ -6,8 +6,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
+from app.domain.departments import DepartmentDirectory, load_directory
 from app.parser.activities import extract_activities
-from app.parser.departments import DepartmentDirectory, load_directory
 from app.parser.errors import NoticeFormatError
 from app.parser.normalise import content_hash, decode, normalise
 from app.parser.numbering import KNOWN_STYLES, Numbered, is_part_of_item, numbered, written

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from app.parser.departments import DepartmentDirectory
+from app.domain.departments import DepartmentDirectory
+from app.domain.vocabulary import Role
 from app.parser.records import ParsedDepartmentRole
 
 # Only a parenthesis that closes the item counts; ones inside a sentence are text.
@@ -54,5 +55,5 @@ def split_unit_list(raw: str, norm: str, directory: DepartmentDirectory) -> Unit
         return None
     if not leads and named:
         leads = [named[0]]  # by convention the first unit listed leads
-    roles = tuple(ParsedDepartmentRole(name, "lead" if name in leads else "participant") for name in named)
+    roles = tuple(ParsedDepartmentRole(name, Role.LEAD if name in leads else Role.PARTICIPANT) for name in named)
     return UnitList(raw[: match.start()].rstrip(), roles, all_members)

@@ -2,25 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
 from app import schemas as s
 from app.deps import SessionDep, WindowDep
+from app.domain.vocabulary import ActivityKind
 from app.routers.params import MAX_ID
 from app.routers.responses import INVALID, NOT_FOUND
 from app.services import catalogue
 
 router = APIRouter(prefix="/api/v1/activities", tags=["activities"], responses=INVALID)
-Kind = Literal["campaign", "programme", "competition", "conference", "observance"]
 
 
 @router.get("", summary="列出活动 · List activities")
 def list_activities(
     session: SessionDep,
     window: WindowDep,
-    kind: Annotated[Kind | None, Query(examples=["observance"], description="Only this kind.")] = None,
+    kind: Annotated[ActivityKind | None, Query(examples=["observance"], description="Only this kind.")] = None,
     document: Annotated[
         int | None, Query(examples=[1], ge=1, le=MAX_ID, description="Only those named in this document.")
     ] = None,

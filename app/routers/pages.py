@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from app.deps import DirectoryDep, SearchDep, SessionDep
+from app.domain.vocabulary import RecordKind, Role
 from app.errors import AppError, InvalidQuery
 from app.routers.params import MAX_ID
 from app.services import catalogue, overview, stats
@@ -52,7 +53,7 @@ def search_page(
     }
     if not q.strip():
         return _render(request, "search.html", stats=stats.store_counts(session), **context)
-    if kind not in (None, "task", "key_point", "activity"):
+    if kind is not None and kind not in set(RecordKind):
         return _render(request, "search.html", 400, error=f"未知的类型 {kind!r}", **context)
     try:
         result = service.search(
@@ -105,7 +106,7 @@ def department_page(
     window = Window(limit=200, offset=0)
     sections = [
         (title, catalogue.list_tasks(session, directory, window, department=department.name, role=role).items)
-        for title, role in (("牵头的任务", "lead"), ("参与的任务", "participant"))
+        for title, role in (("牵头的任务", Role.LEAD), ("参与的任务", Role.PARTICIPANT))
     ]
     return _render(request, "department.html", department=department, sections=sections, active="search")
 

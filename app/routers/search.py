@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from app import schemas as s
 from app.deps import SearchDep, WindowDep
+from app.domain.vocabulary import RecordKind
 from app.routers.params import DepartmentFilter, DocumentFilter, SectionFilter, TargetGroupFilter
 from app.routers.responses import BAD_QUERY, INVALID
 from app.services.search import SearchFilters
@@ -31,7 +32,7 @@ def search(
         ),
     ],
     kind: Annotated[
-        Literal["task", "key_point", "activity"] | None,
+        RecordKind | None,
         Query(examples=["task"], description="Only this kind of record."),
     ] = None,
     department: DepartmentFilter = None,

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
 from app import schemas as s
 from app.deps import DirectoryDep, SessionDep, WindowDep
+from app.domain.vocabulary import Role
 from app.routers.params import MAX_ID, DepartmentFilter, DocumentFilter, TargetGroupFilter
 from app.routers.responses import INVALID, NOT_FOUND
 from app.services import catalogue
@@ -22,7 +23,7 @@ def list_tasks(
     window: WindowDep,
     department: DepartmentFilter = None,
     role: Annotated[
-        Literal["lead", "participant"] | None,
+        Role | None,
         Query(examples=["lead"], description="With department: only tasks it leads (牵头) or takes part in (参与)."),
     ] = None,
     include_all_members: Annotated[

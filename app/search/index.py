@@ -32,7 +32,7 @@ from whoosh.searching import Searcher
 from whoosh.writing import IndexWriter
 
 from app import models as m
-from app.parser.departments import load_directory
+from app.domain.departments import load_directory
 from app.search.analysis import use_segmenter
 from app.search.dictionary import Segmenter
 from app.search.ranking import Ranker

@@ -15,8 +15,8 @@ from importlib import resources
 
 from whoosh import query as wq
 
+from app.domain.departments import DepartmentDirectory
 from app.errors import InvalidQuery
-from app.parser.departments import DepartmentDirectory
 from app.search.analysis import bigrams, parts, words
 from app.search.ranking import SubstringPhrase
 from app.search.text import fold

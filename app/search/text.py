@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import cache
 from importlib import resources
 
-from app.parser.normalise import normalise
+from app.domain.text import normalise
 
 
 @cache

@@ -21,13 +21,14 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field
-from enum import StrEnum
 from functools import cache
 from importlib import resources
 from typing import NoReturn
 
+from app.domain.departments import DepartmentDirectory
+from app.domain.vocabulary import Role
+from app.domain.vocabulary import TermUsage as Usage
 from app.errors import InvalidQuery
-from app.parser.departments import DepartmentDirectory
 from app.search.analysis import bigrams, words
 from app.search.query import ParsedQuery, Term
 from app.search.text import fold
@@ -35,23 +36,6 @@ from app.search.text import fold
 _YEAR = re.compile(r"^((?:19|20)\d{2})年?度?$")
 _YEAR_SUFFIX = {"年", "年度"}
 LONG_RUN_WORDS = 3  # an unspaced run of this many words is read as a sentence
-
-
-class Usage(StrEnum):
-    """What became of a typed word."""
-
-    SEARCH = "search"
-    QUESTION = "question"
-    FILLER = "filler"
-    INTENT = "intent"
-    YEAR = "year"
-
-
-class Role(StrEnum):
-    """A unit's role on a task, as a query can ask for it."""
-
-    LEAD = "lead"
-    PARTICIPANT = "participant"
 
 
 @dataclass(frozen=True)

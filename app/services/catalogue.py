@@ -14,9 +14,10 @@ from sqlmodel import Session, col, select
 from app import models as m
 from app import schemas as s
 from app.db import group_by_first
+from app.domain.departments import DepartmentDirectory
+from app.domain.vocabulary import Role
 from app.errors import InvalidParameter, NotFound, UnknownDepartment
 from app.models import row_id
-from app.parser.departments import DepartmentDirectory
 from app.parser.target_groups import target_group_words
 
 TaskSort = Literal["number", "-number", "document", "-document"]
@@ -137,7 +138,7 @@ def list_tasks(
         if role is not None:
             roles = roles.where(m.TaskDepartment.role == role)
         condition: ColumnElement[bool] = col(m.Task.id).in_(roles)
-        if include_all_members and role != "lead":
+        if include_all_members and role != Role.LEAD:
             condition = or_(condition, col(m.Task.all_member_units))
         query = query.where(condition)
     elif role is not None:
@@ -390,7 +391,7 @@ def get_department(session: Session, directory: DepartmentDirectory, spelling: s
 def _department(
     directory: DepartmentDirectory, name: str, full_name: str, counts: dict[str, int]
 ) -> s.DepartmentPublic:
-    lead, participant = counts.get("lead", 0), counts.get("participant", 0)
+    lead, participant = counts.get(Role.LEAD, 0), counts.get(Role.PARTICIPANT, 0)
     aliases = [a for a in directory.spellings(name) if a not in (name, full_name)]
     return s.DepartmentPublic(
         name=name,

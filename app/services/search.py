@@ -15,8 +15,9 @@ from whoosh import query as wq
 
 from app import models as m
 from app import schemas as s
+from app.domain.departments import DepartmentDirectory
+from app.domain.vocabulary import Role
 from app.errors import InvalidQuery
-from app.parser.departments import DepartmentDirectory
 from app.search.highlight import highlight_terms, snippet
 from app.search.index import FACET_FIELDS, SearchIndex
 from app.search.matching import match
@@ -24,7 +25,7 @@ from app.search.pinyin import PINYIN_QUERY, PinyinTable
 from app.search.query import ParsedQuery, Term, build_query, parse_query
 from app.search.ranking import Docs, Ranker
 from app.search.text import fold
-from app.search.understanding import Intent, Role, understand
+from app.search.understanding import Intent, understand
 from app.services.catalogue import Window, check_target_group, resolve_department
 
 SUGGEST_MAX_CHARS = 50

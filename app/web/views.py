@@ -7,26 +7,30 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from fastapi import Request, Response
 from fastapi.templating import Jinja2Templates
 
 from app import schemas as s
+from app.domain.vocabulary import ActivityKind, RecordKind, TermUsage
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 STATIC_DIR = Path(__file__).parent / "static"
-KINDS = {"task": "台账任务", "key_point": "工作要点", "activity": "活动"}
+KINDS = {RecordKind.TASK: "台账任务", RecordKind.KEY_POINT: "工作要点", RecordKind.ACTIVITY: "活动"}
 USAGES = {
-    "question": "疑问词,不参与匹配",
-    "filler": "泛指词,已忽略",
-    "intent": "按单位与职责筛选",
-    "year": "按年份筛选",
+    TermUsage.QUESTION: "疑问词,不参与匹配",
+    TermUsage.FILLER: "泛指词,已忽略",
+    TermUsage.INTENT: "按单位与职责筛选",
+    TermUsage.YEAR: "按年份筛选",
 }
 ACTIVITY_KINDS = {
-    "campaign": "行动/活动",
-    "programme": "计划/工程/项目",
-    "competition": "竞赛",
-    "conference": "大会/论坛",
-    "observance": "纪念日/宣传周/月",
+    ActivityKind.CAMPAIGN: "行动/活动",
+    ActivityKind.PROGRAMME: "计划/工程/项目",
+    ActivityKind.COMPETITION: "竞赛",
+    ActivityKind.CONFERENCE: "大会/论坛",
+    ActivityKind.OBSERVANCE: "纪念日/宣传周/月",
 }
+# Where each kind of record has its own page.
+RECORD_PATHS = {RecordKind.TASK: "/tasks/", RecordKind.KEY_POINT: "/key-points/", RecordKind.ACTIVITY: "/activities/"}
 FACET_LABELS = {"kind": "类型", "department": "成员单位", "section": "部分", "target_group": "重点人群"}
 PAGE_SIZE = 10
 
@@ -48,9 +52,14 @@ class PageQuery:
         return "/?" + urlencode({k: v for k, v in params.items() if v not in (None, "", 1) or k == "q"})
 
 
+def error_page(request: Request, status: int, title: str, detail: str) -> Response:
+    """The HTML error page people see instead of problem+json."""
+    return TEMPLATES.TemplateResponse(request, "error.html", {"title": title, "detail": detail}, status_code=status)
+
+
 def item_url(item: s.SearchItem) -> str:
     """Where a hit links to: its own page."""
-    return {"task": "/tasks/", "key_point": "/key-points/", "activity": "/activities/"}[item.kind] + str(item.id)
+    return RECORD_PATHS[item.kind] + str(item.id)
 
 
 def facet_links(query: PageQuery, facets: dict[str, dict[str, int]]) -> list[dict[str, Any]]:
@@ -69,7 +78,7 @@ def facet_links(query: PageQuery, facets: dict[str, dict[str, int]]) -> list[dic
 
 def _value_label(name: str, value: str) -> str:
     if name == "kind":
-        return KINDS.get(value, value)
+        return KINDS[RecordKind(value)] if value in set(RecordKind) else value
     if name == "section":
         return f"第{value}部分"
     return value

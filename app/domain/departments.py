@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-from app.parser.normalise import normalise
+from app.domain.text import normalise
 
 # Shapes of a unit's name: used to tell a department list "(教育部、科技部)" from a
 # parenthesis that is only text, "(科普类)", when a unit is not in the shipped data.
