@@ -37,10 +37,19 @@ def migrate() -> None:
 def import_(
     paths: Annotated[list[Path], typer.Argument(help="Notice files (UTF-8, UTF-8 with BOM or GB18030).")],
     replace: Annotated[bool, typer.Option("--replace", help="Replace a stored version of the same notice.")] = False,
+    keep_existing: Annotated[
+        bool,
+        typer.Option(
+            "--keep-existing", help="Keep a stored version of the same notice (same or other content) and succeed."
+        ),
+    ] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Parse and report only; store nothing.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON: one object per file.")] = False,
 ) -> None:
     """Import notices and report what each holds; the same content again is a no-op, each file is one transaction."""
+    if replace and keep_existing:
+        typer.echo("error: --replace and --keep-existing contradict each other; give one", err=True)
+        raise typer.Exit(2)
     settings = get_settings()
     engine: Engine | None = None
     index: SearchIndex | None = None
@@ -56,7 +65,12 @@ def import_(
                 report = notices.check_file(path, max_bytes=settings.max_notice_bytes)
             else:
                 report = notices.import_file(
-                    engine, path, replace=replace, max_bytes=settings.max_notice_bytes, index=index
+                    engine,
+                    path,
+                    replace=replace,
+                    keep_existing=keep_existing,
+                    max_bytes=settings.max_notice_bytes,
+                    index=index,
                 )
         except AppError as exc:
             failed = True
@@ -86,6 +100,10 @@ def _describe(report: notices.ImportReport) -> str:
     lines = f"{report.lines['total']} lines accounted for"
     if report.document_id is None:
         return f"{report.status}: {report.file} {report.title} ({counts}; {lines}); dry run, nothing stored"
+    if report.status == "kept":
+        return (
+            f"kept: document {report.document_id} holds another version of {report.title}; {report.file} not imported"
+        )
     return f"{report.status}: document {report.document_id} {report.title} ({counts}; {lines})"
 
 

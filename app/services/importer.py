@@ -10,10 +10,10 @@ from sqlalchemy import delete, exists, update
 from sqlmodel import Session, SQLModel, col, select
 
 from app import models as m
+from app.domain.departments import DepartmentDirectory, load_directory
 from app.errors import DocumentConflict
 from app.models import row_id
 from app.parser import ParsedNotice
-from app.parser.departments import DepartmentDirectory, load_directory
 
 
 @dataclass(frozen=True)
@@ -21,7 +21,7 @@ class ImportResult:
     """What an import did."""
 
     document_id: int
-    status: Literal["created", "unchanged", "replaced"]
+    status: Literal["created", "unchanged", "replaced", "kept"]
     title: str
     tasks: int
     key_points: int
@@ -33,10 +33,13 @@ def import_notice(
     notice: ParsedNotice,
     *,
     replace: bool = False,
+    keep_existing: bool = False,
     source_name: str | None = None,
     directory: DepartmentDirectory | None = None,
 ) -> ImportResult:
-    """Store a notice. Same content again: no-op. Same title, other content: conflict unless `replace`.
+    """Store a notice. Same content again: no-op. Same title, other content: conflict unless `replace`
+    (store this one instead) or `keep_existing` (keep the stored version: a container start
+    importing its bundled seed must not undo a replacement, nor fail on it).
 
     Only flushes; the caller's unit of work commits (or rolls everything back).
     """
@@ -47,6 +50,8 @@ def import_notice(
     older = session.exec(
         select(m.Document).where(col(m.Document.title) == notice.title, col(m.Document.year) == notice.year)
     ).first()
+    if older is not None and keep_existing:
+        return ImportResult(row_id(older), "kept", older.title, len(notice.tasks), len(notice.key_points))
     if older is not None and not replace:
         raise DocumentConflict(
             f"document {older.id} is another version of {notice.title!r}; import with --replace to replace it",

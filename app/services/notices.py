@@ -87,7 +87,13 @@ def check_file(path: Path, *, max_bytes: int = 5_000_000) -> ImportReport:
 
 
 def import_file(
-    engine: Engine, path: Path, *, replace: bool = False, max_bytes: int = 5_000_000, index: SearchIndex | None = None
+    engine: Engine,
+    path: Path,
+    *,
+    replace: bool = False,
+    keep_existing: bool = False,
+    max_bytes: int = 5_000_000,
+    index: SearchIndex | None = None,
 ) -> ImportReport:
     """Import one notice file in a single transaction, then bring the search index up to date.
 
@@ -96,8 +102,8 @@ def import_file(
     """
     notice = read_file(path, max_bytes=max_bytes)
     with unit_of_work(engine) as session:
-        result = import_notice(session, notice, replace=replace, source_name=path.name)
-    if index is not None and result.status != "unchanged":
+        result = import_notice(session, notice, replace=replace, keep_existing=keep_existing, source_name=path.name)
+    if index is not None and result.status not in ("unchanged", "kept"):
         try:
             index.update_documents(
                 engine, [result.document_id], removed=[result.replaced_id] if result.replaced_id else []
