@@ -1,4 +1,4 @@
-"""The `kepu` command: migrate, import, serve, stats."""
+"""The `kepu` command: a thin shell over the services; each command's docstring is its help text."""
 
 from __future__ import annotations
 

@@ -22,7 +22,9 @@ from app.search.ranking import SubstringPhrase
 from app.search.text import fold
 
 SYNONYM_BOOST = 0.5
-DEPARTMENT_BOOST = 2.0
+# A query that names a unit prefers that unit's records (the field's own weight in BM25F is
+# schema.DEPARTMENT_FIELD_BOOST; this is the query-time boost on top).
+UNIT_QUERY_BOOST = 2.0
 _QUOTES = {'"': '"', "“": "”", "「": "」"}
 
 
@@ -188,7 +190,7 @@ def term_query(analysis: TermAnalysis) -> wq.Query:
     if literal is not None:
         parts.append(literal)
     if analysis.department:
-        parts.append(wq.Term("department", analysis.department, boost=DEPARTMENT_BOOST))
+        parts.append(wq.Term("department", analysis.department, boost=UNIT_QUERY_BOOST))
     for synonym in [] if analysis.excluded else analysis.synonyms:
         expanded = _text_query(synonym, phrase=False, boost=SYNONYM_BOOST)
         if expanded is not None:
