@@ -35,13 +35,14 @@ from app import models as m
 from app.domain.departments import load_directory
 from app.search.analysis import use_segmenter
 from app.search.dictionary import Segmenter
-from app.search.ranking import Ranker
+from app.search.ranking import Ranker, warm
 from app.search.records import iter_records
 from app.search.schema import SCHEMA_VERSION, build_schema
 
 log = logging.getLogger(__name__)
 META = "kepu-meta.json"
 FACET_FIELDS = ("kind", "department", "section", "target_group")
+SCORED_FIELDS = ("title", "body", "grams")
 REFRESH_CHECK_SECONDS = 0.5
 DICTIONARY = "dictionary.txt"
 
@@ -274,6 +275,8 @@ class SearchIndex:
         ix.close()
         self._write_meta(path, state, ix_records=count)
         (path / DICTIONARY).write_text("\n".join(self.segmenter.terms), "utf-8")
+        with whoosh_index.open_dir(str(path), schema=build_schema()).searcher() as fresh:  # decoded before the switch
+            warm(fresh, FACET_FIELDS, SCORED_FIELDS, self.ranker)
         self._point_current_at(build)
         log.info("index rebuilt: %d records in %.2fs", count, time.perf_counter() - started)
         self._refresh()
@@ -348,7 +351,9 @@ class SearchIndex:
         # Posting lists and facet values are read per searcher, so a new searcher needs a
         # new ranker; built before the swap, so searches never see a half-made one.
         assert self._searcher is not None
-        self.ranker = Ranker(self._searcher, FACET_FIELDS, scored_fields=("title", "body", "grams"))
+        previous, self.ranker = self.ranker, Ranker(self._searcher, FACET_FIELDS, scored_fields=SCORED_FIELDS)
+        if previous is not None:  # segments kept from the last searcher are cached already: only new ones decode
+            self.ranker.prefetch(previous.hot_terms())
 
     def _adopt_dictionary(self, path: Path) -> None:
         # Another process may have built this index with more names in its dictionary;

@@ -107,7 +107,7 @@ class SearchService:
         if cached is not None:
             return cached
         documents = self._documents()
-        with self.index.reading() as searcher:
+        with self.index.reading():
             ranker = self.index.ranker
             assert ranker is not None
             parsed, typed = self._from_pinyin(parsed, ranker)
@@ -137,9 +137,9 @@ class SearchService:
                 )
                 if len(found.hits):
                     facets["kind"] = {**facets["kind"], "activity": len(found.hits)}
-                chips = [_chip(searcher.stored_fields(docnum)) for docnum, _ in found.page]
+                chips = [_chip(ranker.stored_fields(docnum)) for docnum, _ in found.page]
             items = [
-                self._item(searcher.stored_fields(docnum), score, terms, documents, partial=i >= matched.full_on_page)
+                self._item(ranker.stored_fields(docnum), score, terms, documents, partial=i >= matched.full_on_page)
                 for i, (docnum, score) in enumerate(matched.page)
                 if i >= window.offset
             ]
