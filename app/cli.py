@@ -17,6 +17,7 @@ from app.errors import AppError
 from app.migrate import upgrade
 from app.search.index import SearchIndex
 from app.services import notices, stats
+from app.services.indexing import StoreRecords
 
 cli = typer.Typer(
     help="kepu-ledger: work-points notices as a queryable store and search service.",
@@ -115,7 +116,7 @@ def reindex() -> None:
     engine = make_engine(settings.resolved_database_url)
     index = _open_index(engine)
     started = time.perf_counter()
-    count = index.rebuild(engine)
+    count = index.rebuild(StoreRecords(engine))
     typer.echo(f"reindexed {count} records in {time.perf_counter() - started:.2f}s")
     index.close()
     engine.dispose()
@@ -123,7 +124,7 @@ def reindex() -> None:
 
 def _open_index(engine: Engine) -> SearchIndex:
     settings = get_settings()
-    return SearchIndex(settings.resolved_index_dir, cache_dir=settings.data_dir / "cache").open(engine)
+    return SearchIndex(settings.resolved_index_dir, cache_dir=settings.data_dir / "cache").open(StoreRecords(engine))
 
 
 @cli.command()

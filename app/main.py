@@ -20,6 +20,7 @@ from app.observability import Metrics, RequestContextMiddleware, configure_loggi
 from app.openapi import install_openapi
 from app.routers import activities, departments, documents, health, key_points, pages, search, tasks
 from app.search.index import SearchIndex
+from app.services.indexing import StoreRecords
 from app.services.search import SearchService
 from app.services.stats import last_import_time
 from app.web import views
@@ -55,7 +56,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         app.state.engine = engine or make_engine(settings.resolved_database_url)
         # Loads jieba and its dictionary before the first request, and checks the index
         # against the store (rebuilding it if missing, stale or damaged).
-        index = SearchIndex(settings.resolved_index_dir, cache_dir=settings.data_dir / "cache").open(app.state.engine)
+        index = SearchIndex(settings.resolved_index_dir, cache_dir=settings.data_dir / "cache").open(
+            StoreRecords(app.state.engine)
+        )
         app.state.search = SearchService(
             index,
             app.state.engine,

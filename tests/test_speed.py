@@ -18,9 +18,9 @@ from whoosh.searching import Searcher
 
 from app.db import unit_of_work
 from app.domain.departments import DepartmentDirectory, load_directory
-from app.errors import InvalidQuery
 from app.parser import ParsedNotice
 from app.search import ranking
+from app.search.errors import QueryError
 from app.search.highlight import densest_window, snippet
 from app.search.index import FACET_FIELDS, SCORED_FIELDS, SearchIndex
 from app.search.matching import match
@@ -30,6 +30,7 @@ from app.search.schema import build_schema
 from app.search.text import fold
 from app.search.understanding import understand
 from app.services.importer import import_notice
+from app.services.indexing import StoreRecords
 from bench.quality import JUDGED_QUERIES, load_judged
 
 
@@ -84,7 +85,7 @@ def store(engine: Engine, notice: ParsedNotice) -> Engine:
 @pytest.fixture
 def search_index(store: Engine, tmp_path: Path) -> Iterator[SearchIndex]:
     """The seed's index, opened over the store (it also sets the jieba segmenter)."""
-    ix = SearchIndex(tmp_path / "index").open(store)
+    ix = SearchIndex(tmp_path / "index").open(StoreRecords(store))
     yield ix
     ix.close()
 
@@ -193,7 +194,7 @@ def _or(parts: list[dict[int, float]]) -> dict[int, float]:
 def _compiled(q: str, directory: DepartmentDirectory) -> CompiledQuery | None:
     try:
         parsed = parse_query(q, max_chars=200)
-    except InvalidQuery:
+    except QueryError:
         return None
     return build_query(understand(parsed, directory, years={2023}).query, directory)
 
@@ -314,7 +315,7 @@ class TestSegmentCaches:
             real_switch(build)
 
         monkeypatch.setattr(search_index, "_point_current_at", switch)
-        search_index.rebuild(store)
+        search_index.rebuild(StoreRecords(store))
         assert {("body", "科幻"), ("grams", "科普")} <= set(at_switch)  # decoded before CURRENT moved
         decoded.clear()
         fresh = search_index.ranker

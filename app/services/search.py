@@ -18,6 +18,7 @@ from app import schemas as s
 from app.domain.departments import DepartmentDirectory
 from app.domain.vocabulary import Role
 from app.errors import InvalidQuery
+from app.search.errors import QueryError
 from app.search.highlight import highlight_terms, snippet
 from app.search.index import FACET_FIELDS, SearchIndex
 from app.search.matching import match
@@ -27,6 +28,7 @@ from app.search.ranking import Docs, Ranker
 from app.search.text import fold
 from app.search.understanding import Intent, understand
 from app.services.catalogue import Window, check_target_group, resolve_department
+from app.services.indexing import StoreRecords
 
 SUGGEST_MAX_CHARS = 50
 LEDGER_KINDS = ("task", "key_point")
@@ -90,6 +92,7 @@ class SearchService:
     ) -> None:
         self.index = index
         self.engine = engine
+        self.source = StoreRecords(engine)
         self.directory = directory
         self.max_query_chars = max_query_chars
         self.cache = ResultCache(cache_size)
@@ -99,7 +102,13 @@ class SearchService:
 
     def search(self, q: str, filters: SearchFilters, window: Window) -> s.SearchResponse:
         """Ranked, filtered, faceted, highlighted hits for a query in the query language."""
-        self.index.sync_in_background(self.engine, every=self.sync_seconds)  # another replica may have written
+        try:
+            return self._search(q, filters, window)
+        except QueryError as exc:  # the engine says what and where; the API answers 400 problem+json
+            raise InvalidQuery(exc.detail, **exc.extra) from exc
+
+    def _search(self, q: str, filters: SearchFilters, window: Window) -> s.SearchResponse:
+        self.index.sync_in_background(self.source, every=self.sync_seconds)  # another replica may have written
         parsed = parse_query(q, max_chars=self.max_query_chars)
         filters = self._canonical(filters)
         key = (self.index.generation, " ".join(fold(q).split()), filters, window)
