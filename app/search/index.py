@@ -36,7 +36,7 @@ from app.domain.departments import load_directory
 from app.search.analysis import use_segmenter
 from app.search.dictionary import Segmenter
 from app.search.ranking import Ranker
-from app.search.records import iter_records
+from app.search.records import Record, current_report_count, iter_records
 from app.search.schema import SCHEMA_VERSION, build_schema
 
 log = logging.getLogger(__name__)
@@ -76,6 +76,7 @@ def read_store_state(engine: Engine) -> StoreState:
             int(session.exec(select(func.count()).select_from(model)).one())
             for model in (m.Task, m.KeyPoint, m.Activity)
         )
+        count += current_report_count(session)
     digest = hashlib.sha256(json.dumps([list(h) for h in hashes]).encode()).hexdigest()[:16]
     return StoreState(state.generation if state else 0, digest, count)
 
@@ -196,6 +197,38 @@ class SearchIndex:
                 ix.close()
             state = read_store_state(engine)
             if indexed != state.records:  # records shared between editions moved: start clean
+                self._rebuild_locked(engine)
+                return
+            self._write_meta(self.root / build, state, ix_records=indexed)
+        self._refresh()
+
+    def update_records(self, engine: Engine, records: Iterable[Record], delete_uids: Iterable[str] = ()) -> None:
+        """Write a few records (and delete some by uid) in the live build, then adopt the store's state.
+
+        For small writes (a progress report) that must be searchable at once in this process;
+        other processes catch up at their sync. Rebuilds when there is no build or counts disagree.
+        """
+        with self.write_lock():
+            build = self._current_build()
+            if build is None:
+                self._rebuild_locked(engine)
+                return
+            ix = whoosh_index.open_dir(str(self.root / build), schema=build_schema())
+            writer = ix.writer()
+            try:
+                for uid in delete_uids:
+                    writer.delete_by_term("uid", uid)
+                for record in records:
+                    writer.update_document(**record)
+                writer.commit()
+                indexed = int(ix.doc_count())
+            except BaseException:
+                writer.cancel()
+                raise
+            finally:
+                ix.close()
+            state = read_store_state(engine)
+            if indexed != state.records:
                 self._rebuild_locked(engine)
                 return
             self._write_meta(self.root / build, state, ix_records=indexed)
