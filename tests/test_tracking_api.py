@@ -22,7 +22,7 @@ from app.parser import ParsedNotice
 from app.services.importer import import_notice
 
 from .conftest import SEED
-from .tracking import bearer, make_token, seeded_index  # noqa: F401  (a fixture)
+from .tracking import bearer, make_token
 
 TODAY = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date()
 
@@ -36,9 +36,9 @@ def store(engine: Engine, notice: ParsedNotice) -> Engine:
 
 
 @pytest.fixture
-def api(store: Engine, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[TestClient]:
+def api(store: Engine, tmp_path: Path, seeded_index: Path) -> Iterator[TestClient]:
     """An app over the writable store, allowing 5 failed token attempts per address."""
-    shutil.copytree(request.getfixturevalue("seeded_index"), tmp_path / "data")
+    shutil.copytree(seeded_index, tmp_path / "data")
     settings = Settings(KEPU_DATA_DIR=tmp_path / "data", KEPU_AUTH_FAILURE_LIMIT=5)
     with TestClient(create_app(settings, engine=store), raise_server_exceptions=False) as client:
         yield client

@@ -36,15 +36,12 @@ def store(engine: Engine, notice: ParsedNotice) -> Engine:
 
 
 @pytest.fixture
-def web(store: Engine, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[TestClient]:
+def web(store: Engine, tmp_path: Path, seeded_index: Path) -> Iterator[TestClient]:
     """A browser-like client (follows no redirects) over the writable store."""
-    shutil.copytree(request.getfixturevalue("seeded_index"), tmp_path / "data")
+    shutil.copytree(seeded_index, tmp_path / "data")
     settings = Settings(KEPU_DATA_DIR=tmp_path / "data", KEPU_AUTH_FAILURE_LIMIT=3)
     with TestClient(create_app(settings, engine=store), follow_redirects=False) as client:
         yield client
-
-
-from .tracking import seeded_index  # noqa: E402,F401  (the fixture, for request.getfixturevalue)
 
 
 def hidden(html: str, name: str) -> str:
