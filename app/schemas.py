@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from app.domain.vocabulary import ActivityKind, RecordKind, Role, TermUsage
+from app.domain.vocabulary import ActivityKind, AuditAction, RecordKind, Role, TaskStatus, TermUsage, TokenScope
 
 T = TypeVar("T")
 
@@ -112,6 +112,12 @@ class TaskPublic(BaseModel):
     activities: list[ActivityRef]
     references: list[str]
     target_groups: list[str]
+    status: TaskStatus = Field(
+        default=TaskStatus.NOT_STARTED,
+        description="The status of the latest report by a lead unit (not_started before any).",
+    )
+    last_reported_on: dt.date | None = Field(default=None, description="Date of the latest report by any unit.")
+    last_note: str | None = Field(default=None, description="Note of the latest report by any unit.")
 
 
 class KeyPointPublic(BaseModel):
@@ -297,6 +303,7 @@ class SearchItem(BaseModel):
     partial: bool = Field(
         default=False, description="True for a relaxed match: the record lacks some words (query.dropped)."
     )
+    task: TaskRef | None = Field(default=None, description="For a progress report (kind=report): its task.")
 
 
 class TermReport(BaseModel):
@@ -411,3 +418,141 @@ class SearchResponse(BaseModel):
         default_factory=list,
         description="Without a kind filter the list ranks tasks and key points; matching activities come here.",
     )
+
+
+# --- tracking ------------------------------------------------------------------
+
+MAX_NOTE_CHARS = 2000
+
+
+class ReportCreate(BaseModel):
+    """A progress report on a task; with `corrects`, an office correction of an earlier report."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "example": {"status": "in_progress", "note": "已印发实施方案,完成首批培训。", "reported_on": "2023-06-30"}
+        },
+    )
+
+    status: TaskStatus
+    note: str = Field(min_length=1, max_length=MAX_NOTE_CHARS, description="What was done, 1–2,000 characters.")
+    reported_on: dt.date = Field(description="The day the report is about; not in the future (China time).")
+    corrects: int | None = Field(
+        default=None, ge=1, description="Office only: the report this one corrects (needs If-Match)."
+    )
+    department: str | None = Field(
+        default=None, max_length=50, description="Office only: the unit the report speaks for (default: the lead)."
+    )
+
+    @field_validator("note")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("note must not be blank")
+        return value
+
+    @field_validator("reported_on")
+    @classmethod
+    def _not_in_future(cls, value: dt.date) -> dt.date:
+        today = dt.datetime.now(CHINA).date()
+        if value > today:
+            raise ValueError(f"reported_on {value} is in the future (today is {today} in China)")
+        return value
+
+
+CHINA = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
+
+
+class ReportPublic(BaseModel):
+    """A stored progress report; a corrected one names its correction."""
+
+    id: int
+    task: TaskRef
+    department: str = Field(description="The unit the report speaks for.")
+    status: TaskStatus
+    note: str
+    reported_on: dt.date
+    author: str = Field(description="Who wrote it: the unit, or office.")
+    corrects: int | None = None
+    corrected_by: int | None = Field(default=None, description="The newer version, when this one was corrected.")
+    created_at: dt.datetime
+
+
+class ReportWritten(ReportPublic):
+    """The report just written, with the task's new status and version (its ETag)."""
+
+    task_status: TaskStatus
+    etag: str
+
+
+class TokenPublic(BaseModel):
+    """A write token as listed: never the token itself."""
+
+    id: int
+    scope: TokenScope
+    department: str | None
+    prefix: str = Field(description="The token's first characters, to recognise it.")
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None
+
+
+class AuditEntryPublic(BaseModel):
+    """One recorded write or refused write."""
+
+    id: int
+    at: dt.datetime
+    actor: str
+    action: AuditAction
+    target: str
+    before: dict[str, object] | None
+    after: dict[str, object] | None
+    address: str | None
+    request_id: str | None
+
+
+class StatusCounts(BaseModel):
+    """Tasks by status, with the share done."""
+
+    total: int
+    by_status: dict[TaskStatus, int]
+    completion: float = Field(description="Share of tasks done, 0–1.")
+
+
+class DepartmentProgress(BaseModel):
+    """A unit's tasks by status, as lead and as participant, and when it last reported."""
+
+    name: str
+    lead: StatusCounts
+    participant: StatusCounts
+    last_reported_on: dt.date | None
+    stale: bool = Field(description="No report within KEPU_STALE_REPORT_DAYS.")
+
+
+class KeyPointProgress(BaseModel):
+    """The tasks traced to a key point (first link), by status."""
+
+    id: int
+    number: int
+    title: str
+    section: str
+    counts: StatusCounts
+
+
+class SectionProgress(BaseModel):
+    """A section's tasks (through their key points), by status."""
+
+    label: str
+    title: str
+    counts: StatusCounts
+
+
+class ProgressStats(BaseModel):
+    """The progress overview: overall, per unit, per section and key point."""
+
+    overall: StatusCounts
+    departments: list[DepartmentProgress]
+    sections: list[SectionProgress]
+    key_points: list[KeyPointProgress]
+    stale_days: int

@@ -133,3 +133,22 @@ def client(seeded_engine: Engine, seeded_data_dir: Path) -> Iterator[TestClient]
     app = create_app(Settings(KEPU_DATA_DIR=seeded_data_dir), engine=seeded_engine)
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="session")
+def seeded_index(tmp_path_factory: pytest.TempPathFactory, notice: ParsedNotice) -> Path:
+    """A data folder with an index of a freshly seeded store, built once; copy it beside another fresh seeded store
+    (same ids, generation and content: the index matches it, so opening it costs no rebuild)."""
+    data = tmp_path_factory.mktemp("tracking-index")
+    url = f"sqlite:///{data / 'build.sqlite3'}"
+    upgrade(url)
+    engine = make_engine(url)
+    with unit_of_work(engine) as session:
+        import_notice(session, notice, source_name=SEED.name)
+    settings = Settings(KEPU_DATA_DIR=data)
+    SearchIndex(settings.resolved_index_dir, cache_dir=data / "cache").open(StoreRecords(engine)).close()
+    engine.dispose()
+    (data / "build.sqlite3").unlink()
+    for extra in data.glob("build.sqlite3-*"):
+        extra.unlink()
+    return data

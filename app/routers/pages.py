@@ -75,10 +75,7 @@ def search_page(
     )
 
 
-@router.get("/tasks/{task_id}", response_class=HTMLResponse)
-def task_page(request: Request, session: SessionDep, task_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> HTMLResponse:
-    """One task: units, key points, activities, progress."""
-    return _render(request, "task.html", task=catalogue.get_task(session, task_id), active="search")
+# /tasks/{task_id} is drawn by app.routers.tracking_pages: the task with its progress and report form.
 
 
 @router.get("/key-points/{key_point_id}", response_class=HTMLResponse)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 
 from app import schemas as s
 from app.deps import DirectoryDep, SessionDep, WindowDep
-from app.domain.vocabulary import Role
+from app.domain.vocabulary import Role, TaskStatus
 from app.routers.params import MAX_ID, DepartmentFilter, DocumentFilter, TargetGroupFilter
 from app.routers.responses import INVALID, NOT_FOUND
-from app.services import catalogue
+from app.services import catalogue, progress
 
 router = APIRouter(prefix="/api/v1/tasks", tags=["tasks"], responses=INVALID)
 
@@ -49,6 +49,12 @@ def list_tasks(
     sort: Annotated[
         catalogue.TaskSort, Query(examples=["number"], description="number, -number, document (default) or -document.")
     ] = "document",
+    status: Annotated[
+        TaskStatus | None,
+        Query(
+            examples=["in_progress"], description="Only tasks with this status (from the lead unit's latest report)."
+        ),
+    ] = None,
 ) -> s.Page[s.TaskPublic]:
     """Tasks matching every filter given."""
     return catalogue.list_tasks(
@@ -63,13 +69,17 @@ def list_tasks(
         target_group=target_group,
         document=document,
         sort=sort,
+        status=status,
     )
 
 
 @router.get("/{task_id}", summary="任务详情 · Get a task", responses=NOT_FOUND)
 def get_task(
     session: SessionDep,
+    response: Response,
     task_id: Annotated[int, Path(ge=1, le=MAX_ID, description="Task id (see `id` in lists).", examples=[55])],
 ) -> s.TaskPublic:
-    """One task: units and roles, trace links, activities, references, target groups."""
-    return catalogue.get_task(session, task_id)
+    """One task: units and roles, trace links, activities, references, target groups, status; its version in ETag."""
+    task = catalogue.get_task(session, task_id)
+    response.headers["ETag"] = progress.task_etag(session, task_id)
+    return task

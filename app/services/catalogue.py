@@ -15,10 +15,11 @@ from app import models as m
 from app import schemas as s
 from app.db import group_by_first
 from app.domain.departments import DepartmentDirectory
-from app.domain.vocabulary import Role
+from app.domain.vocabulary import Role, TaskStatus
 from app.errors import InvalidParameter, NotFound, UnknownDepartment
 from app.models import row_id
 from app.parser.target_groups import target_group_words
+from app.services.progress import NOT_STARTED, task_ids_with_status, task_progress
 
 TaskSort = Literal["number", "-number", "document", "-document"]
 
@@ -127,9 +128,13 @@ def list_tasks(
     target_group: str | None = None,
     document: int | None = None,
     sort: TaskSort = "document",
+    status: TaskStatus | None = None,
 ) -> s.Page[s.TaskPublic]:
     """Tasks matching every filter given."""
     query = select(m.Task)
+    if status is not None:
+        having, ids = task_ids_with_status(session, status)
+        query = query.where(col(m.Task.id).in_(ids) if having else col(m.Task.id).not_in(ids))
     if document is not None:
         query = query.where(m.Task.document_id == document)
     if department is not None:
@@ -199,6 +204,7 @@ def tasks_public(session: Session, tasks: Sequence[m.Task]) -> list[s.TaskPublic
     references = _reference_titles(session, m.TaskReference.task_id, ids)
     groups = _target_groups(session, m.TaskTargetGroup, m.TaskTargetGroup.task_id, ids)
     order = list(target_group_words())
+    progress = task_progress(session, [i for i in ids if i is not None])
     return [
         s.TaskPublic(
             id=t.id,
@@ -212,6 +218,9 @@ def tasks_public(session: Session, tasks: Sequence[m.Task]) -> list[s.TaskPublic
             activities=activities[row_id(t)],
             references=references[row_id(t)],
             target_groups=sorted(groups[row_id(t)], key=order.index),
+            status=progress.get(row_id(t), NOT_STARTED).status,
+            last_reported_on=progress.get(row_id(t), NOT_STARTED).last_reported_on,
+            last_note=progress.get(row_id(t), NOT_STARTED).last_note,
         )
         for t in tasks
     ]

@@ -319,6 +319,9 @@ class SearchService:
             departments=[s.DepartmentRole(name=n, full_name=f, role=r) for n, f, r in fields["extra"]["departments"]],
             document=documents.get(document_id) or s.DocumentRef(id=document_id, year=fields["year"], title=""),
             partial=partial,
+            task=s.TaskRef(id=fields["extra"]["task"][0], number=fields["extra"]["task"][1])
+            if "task" in fields["extra"]
+            else None,
         )
 
 
