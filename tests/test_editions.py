@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import importlib.util
 from collections import Counter
+from pathlib import Path
 from types import ModuleType
 
 import pytest
+from sqlalchemy import Engine, text
+from sqlmodel import Session, select
 
+from app import models as m
+from app.db import make_engine, unit_of_work
 from app.domain.vocabulary import Role
+from app.migrate import upgrade
 from app.parser import NoticeFormatError, ParsedNotice, parse_notice
+from app.services import catalogue
+from app.services.importer import delete_document, import_notice
 
-from .conftest import ROOT
+from .conftest import ROOT, SEED
 
 EDITIONS = ROOT / "tests" / "data" / "editions"
 
@@ -34,8 +42,8 @@ class TestCorpus:
         generated: dict[str, str] = _generator().generate()
         on_disk = {p.name for p in EDITIONS.glob("*.txt")}
         assert set(generated) == on_disk
-        for name, text in generated.items():
-            assert (EDITIONS / name).read_bytes() == text.encode("utf-8"), name
+        for name, content in generated.items():
+            assert (EDITIONS / name).read_bytes() == content.encode("utf-8"), name
 
     def test_each_file_differs_from_the_seed(self, seed_text: str) -> None:
         for path in EDITIONS.glob("*.txt"):
@@ -131,3 +139,107 @@ class TestReading:
 
 def _counts(parsed: ParsedNotice) -> tuple[int, int, int, int]:
     return len(parsed.sections), len(parsed.key_points), len(parsed.tasks), len(parsed.departments)
+
+
+def _store(engine: Engine, *names: str) -> dict[str, int]:
+    """Import corpus files (or 'seed') in order; file name → document id."""
+    ids = {}
+    for name in names:
+        text = SEED.read_text("utf-8") if name == "seed" else edition(name)
+        with unit_of_work(engine) as session:
+            ids[name] = import_notice(session, parse_notice(text), source_name=name).document_id
+    return ids
+
+
+def _lineage(engine: Engine) -> dict[tuple[int, int], tuple[int, int]]:
+    """(document id, task number) → (document id, task number) of its previous-edition counterpart."""
+    with Session(engine) as session:
+        numbers = {t.id: (t.document_id, t.number) for t in session.exec(select(m.Task))}
+        return {numbers[x.task_id]: numbers[x.previous_id] for x in session.exec(select(m.TaskLineage))}
+
+
+class TestStore:
+    def test_upgrade_from_0001_keeps_the_data(self, tmp_path: Path) -> None:
+        url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+        upgrade(url, "0001")
+        eng = make_engine(url)
+        try:
+            with eng.begin() as conn:
+                conn.execute(
+                    text(
+                        "INSERT INTO document (id, title, year, cover_letter, intro, content_hash, imported_at) "
+                        "VALUES (1, '2023年全民科学素质行动工作要点', 2023, '', '', 'abc', '2026-01-01 00:00:00')"
+                    )
+                )
+                conn.execute(
+                    text(
+                        "INSERT INTO section (id, document_id, ordinal, label, title, level) VALUES (1, 1, 1, '一', 'T', 1)"
+                    )
+                )
+            upgrade(url)
+            with Session(eng) as session:
+                doc = session.get(m.Document, 1)
+                section = session.get(m.Section, 1)
+                assert doc is not None and doc.title == "2023年全民科学素质行动工作要点"
+                assert doc.province is None and doc.source is None
+                assert section is not None and section.title == "T" and section.lead == ""
+        finally:
+            eng.dispose()
+
+    def test_new_fields_are_stored(self, engine: Engine) -> None:
+        ids = _store(engine, "2018-section-leads.txt", "2023-province.txt", "2023-news-site.txt")
+        with Session(engine) as session:
+            leads = session.exec(
+                select(m.Section.lead).where(
+                    m.Section.document_id == ids["2018-section-leads.txt"], m.Section.level == 1
+                )
+            ).all()
+            assert leads[0] == "各成员单位要把学习贯彻党的二十大精神作为首要任务,结合职责抓好落实。"
+            assert all(leads) and len(leads) == 4
+            province = session.get(m.Document, ids["2023-province.txt"])
+            assert province is not None and province.province == "某省"
+            news = session.get(m.Document, ids["2023-news-site.txt"])
+            assert news is not None and news.source == "中国科协科普部"
+
+    def test_a_traditional_copy_of_a_stored_notice_is_unchanged(self, engine: Engine) -> None:
+        _store(engine, "seed")
+        with unit_of_work(engine) as session:
+            result = import_notice(session, parse_notice(edition("2023-traditional.txt")))
+        assert result.status == "unchanged"
+
+    def test_lineage_links_the_next_year_to_the_seed(self, engine: Engine) -> None:
+        ids = _store(engine, "seed", "2024-next-year.txt")
+        seed, nxt = ids["seed"], ids["2024-next-year.txt"]
+        links = _lineage(engine)
+        assert len(links) == 64
+        assert {v[1] for v in links.values()} == set(range(1, 68)) - {13, 32, 43}  # the dropped ones
+        assert {k[1] for k in links} == set(range(1, 65))  # 65–67 are new
+        assert links[(nxt, 12)] == (seed, 12) and links[(nxt, 13)] == (seed, 14)  # renumbered after a drop
+        assert links[(nxt, 55)] == (seed, 58)  # 第37届 → 第38届: reworded, still linked
+
+    def test_lineage_is_recomputed_when_an_edition_comes_between(self, engine: Engine) -> None:
+        ids = _store(engine, "2018-section-leads.txt", "2024-next-year.txt")
+        first, last = ids["2018-section-leads.txt"], ids["2024-next-year.txt"]
+        assert {v[0] for v in _lineage(engine).values()} == {first}
+        seed = _store(engine, "seed")["seed"]
+        links = _lineage(engine)
+        assert {k[0]: v[0] for k, v in links.items()} == {last: seed, seed: first}
+        with unit_of_work(engine) as session:
+            delete_document(session, seed)
+        assert {v[0] for v in _lineage(engine).values()} == {first}
+
+    def test_other_issuers_and_ledgerless_editions_are_not_linked(self, engine: Engine) -> None:
+        ids = _store(engine, "2022-inline-units.txt", "seed", "2023-province.txt")
+        assert _lineage(engine) == {}  # 2022 has no ledger; the province is another issuer
+        assert len(ids) == 3
+
+    def test_several_editions_keep_their_own_counts(self, engine: Engine) -> None:
+        ids = _store(engine, "seed", "2024-next-year.txt", "2018-section-leads.txt", "2022-inline-units.txt")
+        with Session(engine) as session:
+            counts = {name: catalogue.get_document(session, i).counts for name, i in ids.items()}
+        assert [(c.sections, c.key_points, c.tasks, c.departments) for c in counts.values()] == [
+            (4, 12, 67, 34),
+            (4, 12, 67, 33),
+            (8, 12, 67, 34),
+            (10, 12, 0, 0),  # units on key points only: counted on tasks
+        ]
