@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import importlib.util
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlmodel import Session, select
 
 from app import models as m
+from app.config import Settings
 from app.db import make_engine, unit_of_work
 from app.domain.vocabulary import Role
+from app.main import create_app
 from app.migrate import upgrade
 from app.parser import NoticeFormatError, ParsedNotice, parse_notice
 from app.services import catalogue
@@ -243,3 +248,78 @@ class TestStore:
             (8, 12, 67, 34),
             (10, 12, 0, 0),  # units on key points only: counted on tasks
         ]
+
+
+@pytest.fixture(scope="module")
+def two_editions(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, dict[str, int]]]:
+    """An app over a store holding the seed and the synthetic next year (SQLite; read-only tests)."""
+    tmp = tmp_path_factory.mktemp("two-editions")
+    url = f"sqlite:///{tmp / 'kepu.sqlite3'}"
+    upgrade(url)
+    eng = make_engine(url)
+    ids = _store(eng, "seed", "2024-next-year.txt")
+    app = create_app(Settings(KEPU_DATA_DIR=tmp / "data"), engine=eng)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield client, ids
+    eng.dispose()
+
+
+def _numbers(items: list[dict[str, Any]]) -> list[int]:
+    return [t["number"] for t in items]
+
+
+class TestCompare:
+    def test_known_changes_are_listed_exactly(self, two_editions: tuple[TestClient, dict[str, int]]) -> None:
+        client, ids = two_editions
+        response = client.get(f"/api/v1/documents/{ids['seed']}/compare/{ids['2024-next-year.txt']}")
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert body["a"]["year"] == 2023 and body["b"]["year"] == 2024
+        assert _numbers(body["dropped"]) == [13, 32, 43]
+        assert _numbers(body["new"]) == [65, 66, 67]
+        changed = {(x["a"]["number"], x["b"]["number"]): x["change"] for x in body["matched"] if x["change"] != "same"}
+        assert changed == {
+            (15, 14): "reworded",
+            (41, 39): "reworded",
+            (58, 55): "reworded",
+            (67, 64): "reworded",
+            (38, 36): "units_changed",
+            (61, 58): "units_changed",
+        }
+        assert body["counts"] == {"same": 58, "reworded": 4, "units_changed": 2, "new": 3, "dropped": 3}
+
+    def test_per_unit_gains_and_losses(self, two_editions: tuple[TestClient, dict[str, int]]) -> None:
+        client, ids = two_editions
+        body = client.get(f"/api/v1/documents/{ids['seed']}/compare/{ids['2024-next-year.txt']}").json()
+        units = {u["name"]: (_numbers(u["gained"]), _numbers(u["lost"])) for u in body["units"]}
+        assert units["市场监管总局"] == ([], [38])
+        assert units["卫生健康委"] == ([36], [])
+        assert units["民政部"] == ([58, 67], [])
+        assert units["中国科协"] == ([65, 67], [])
+        assert units["教育部"] == ([66], [13])
+        assert units["水利部"] == ([], [32])
+        assert units["中科院"] == ([], [43])
+        reassigned = next(x for x in body["matched"] if x["a"]["number"] == 38)
+        assert (reassigned["units_gained"], reassigned["units_lost"]) == (["卫生健康委"], ["市场监管总局"])
+
+    def test_bad_pairs_are_problems(self, two_editions: tuple[TestClient, dict[str, int]]) -> None:
+        client, ids = two_editions
+        seed = ids["seed"]
+        same = client.get(f"/api/v1/documents/{seed}/compare/{seed}")
+        assert same.status_code == 422 and same.headers["content-type"] == "application/problem+json"
+        assert "another" in same.json()["detail"]
+        unknown = client.get(f"/api/v1/documents/{seed}/compare/999")
+        assert unknown.status_code == 404 and unknown.json()["detail"] == "no document with id 999"
+        assert client.get(f"/api/v1/documents/{seed}/compare/x").status_code == 422
+        assert client.get(f"/api/v1/documents/0/compare/{seed}").status_code == 422
+
+    def test_task_carries_its_lineage(self, two_editions: tuple[TestClient, dict[str, int]]) -> None:
+        client, ids = two_editions
+        tasks = client.get("/api/v1/tasks", params={"document": ids["2024-next-year.txt"], "limit": 200}).json()
+        by_number = {t["number"]: t for t in tasks["items"]}
+        lineage = by_number[55]["lineage"]
+        assert [(x["document"]["year"], x["number"]) for x in lineage] == [(2023, 58), (2024, 55)]
+        assert lineage[0]["score"] is None and 0.55 <= lineage[1]["score"] < 1
+        assert by_number[65]["lineage"] == []  # new this year
+        seed_task = client.get(f"/api/v1/tasks/{lineage[0]['id']}").json()
+        assert [x["id"] for x in seed_task["lineage"]] == [x["id"] for x in lineage]

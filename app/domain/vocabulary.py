@@ -46,3 +46,12 @@ class TermUsage(StrEnum):
     FILLER = "filler"
     INTENT = "intent"
     YEAR = "year"
+
+
+class TaskChange(StrEnum):
+    """How a task differs from its counterpart in another edition."""
+
+    SAME = "same"
+    REWORDED = "reworded"
+    UNITS_CHANGED = "units_changed"
+    REWORDED_AND_UNITS_CHANGED = "reworded_and_units_changed"

@@ -19,6 +19,7 @@ from app.domain.vocabulary import Role
 from app.errors import InvalidParameter, NotFound, UnknownDepartment
 from app.models import row_id
 from app.parser.target_groups import target_group_words
+from app.services.lineage import lineage_steps
 
 TaskSort = Literal["number", "-number", "document", "-document"]
 
@@ -108,7 +109,8 @@ def _document(session: Session, doc: m.Document) -> s.DocumentPublic:
 
 
 def _section(x: m.Section) -> s.SectionRef:
-    return s.SectionRef(id=x.id, label=x.label, title=x.title, level=x.level, parent_id=x.parent_id)
+    lead = [p for p in x.lead.split("\n") if p]
+    return s.SectionRef(id=x.id, label=x.label, title=x.title, level=x.level, parent_id=x.parent_id, lead=lead)
 
 
 # --- tasks -------------------------------------------------------------------
@@ -227,6 +229,7 @@ def tasks_public(session: Session, tasks: Sequence[m.Task]) -> list[s.TaskPublic
         lambda r: r[1],
     )
     order = list(target_group_words())
+    lineage = lineage_steps(session, [row_id(t) for t in tasks])
     return [
         s.TaskPublic(
             id=t.id,
@@ -240,6 +243,7 @@ def tasks_public(session: Session, tasks: Sequence[m.Task]) -> list[s.TaskPublic
             activities=activities[t.id],
             references=references[t.id],
             target_groups=sorted(groups[t.id], key=order.index),
+            lineage=lineage[row_id(t)],
         )
         for t in tasks
     ]

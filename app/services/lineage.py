@@ -9,6 +9,7 @@ from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from app import models as m
+from app import schemas as s
 from app.domain.text import fold_characters
 from app.models import row_id
 from app.parser.lineage import Item, Link, link
@@ -72,3 +73,51 @@ def _task_items(session: Session, document_ids: Sequence[int]) -> dict[int, list
     ):
         items[task.document_id].append(Item(row_id(task), task.body, frozenset(units[row_id(task)])))
     return items
+
+
+def lineage_steps(session: Session, task_ids: Sequence[int]) -> dict[int, list[s.LineageStep]]:
+    """Each task's lineage, oldest edition first, itself included; [] for a task no other edition holds.
+
+    Walked one edition at a time (a query per step, for all the tasks at once), so a page of
+    tasks costs as many queries as there are editions, not one per task.
+    """
+    previous: dict[int, tuple[int, float]] = {}
+    following: dict[int, int] = {}
+    frontier = set(task_ids)
+    while frontier:
+        rows = session.exec(select(m.TaskLineage).where(col(m.TaskLineage.task_id).in_(frontier))).all()
+        previous.update({r.task_id: (r.previous_id, r.score) for r in rows})
+        frontier = {r.previous_id for r in rows} - set(previous)
+    frontier = set(task_ids)
+    while frontier:
+        rows = session.exec(select(m.TaskLineage).where(col(m.TaskLineage.previous_id).in_(frontier))).all()
+        for r in rows:
+            following[r.previous_id] = r.task_id
+            previous[r.task_id] = (r.previous_id, r.score)
+        frontier = {r.task_id for r in rows}  # years only grow along a lineage: no cycles
+    chains: dict[int, list[int]] = {}
+    for task_id in task_ids:
+        chain = [task_id]
+        while chain[0] in previous and len(chain) <= len(previous):
+            chain.insert(0, previous[chain[0]][0])
+        while chain[-1] in following and len(chain) <= len(previous) + 1:
+            chain.append(following[chain[-1]])
+        chains[task_id] = chain if len(chain) > 1 else []
+    ids = {i for chain in chains.values() for i in chain}
+    tasks = {row_id(t): t for t in session.exec(select(m.Task).where(col(m.Task.id).in_(ids)))}
+    docs = {
+        row_id(d): s.DocumentRef(id=row_id(d), year=d.year, title=d.title)
+        for d in session.exec(select(m.Document).where(col(m.Document.id).in_({t.document_id for t in tasks.values()})))
+    }
+    return {
+        task_id: [
+            s.LineageStep(
+                id=i,
+                number=tasks[i].number,
+                document=docs[tasks[i].document_id],
+                score=previous[i][1] if n else None,
+            )
+            for n, i in enumerate(chain)
+        ]
+        for task_id, chain in chains.items()
+    }
