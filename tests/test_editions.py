@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +24,7 @@ from app.migrate import upgrade
 from app.parser import NoticeFormatError, ParsedNotice, parse_notice
 from app.services import catalogue
 from app.services.importer import delete_document, import_notice
+from app.web.diff import highlight_changes
 
 from .conftest import ROOT, SEED
 
@@ -323,3 +325,54 @@ class TestCompare:
         assert by_number[65]["lineage"] == []  # new this year
         seed_task = client.get(f"/api/v1/tasks/{lineage[0]['id']}").json()
         assert [x["id"] for x in seed_task["lineage"]] == [x["id"] for x in lineage]
+
+
+class TestPages:
+    def test_task_page_shows_its_lineage(self, two_editions: tuple[TestClient, dict[str, int]]) -> None:
+        client, ids = two_editions
+        tasks = client.get("/api/v1/tasks", params={"document": ids["2024-next-year.txt"], "limit": 200}).json()
+        task = next(t for t in tasks["items"] if t["number"] == 55)
+        page = client.get(f"/tasks/{task['id']}")
+        assert page.status_code == 200
+        line = re.search(r'<dd class="lineage">(.*?)</dd>', page.text, re.S)
+        assert line is not None
+        assert re.sub(r"<[^>]+>", "", line.group(1)).split("(")[0].strip() == "2023 → 2024"
+        assert f"/compare?a={ids['seed']}&amp;b={ids['2024-next-year.txt']}" in line.group(1)
+        new = next(t for t in tasks["items"] if t["number"] == 65)
+        assert "仅见于本版" in client.get(f"/tasks/{new['id']}").text
+
+    def test_compare_page_highlights_changed_words(self, two_editions: tuple[TestClient, dict[str, int]]) -> None:
+        client, ids = two_editions
+        page = client.get("/compare", params={"a": ids["seed"], "b": ids["2024-next-year.txt"]})
+        assert page.status_code == 200
+        html = page.text
+        assert "相同 58 项,措辞调整 4 项,单位调整 2 项,新增 3 项,删去 3 项" in html
+        changed = html[html.index('id="changed"') : html.index('id="dropped"')]
+        assert changed.count("<tr data-change=") == 6
+        assert "第<del>37</del>届" in changed and "第<ins>38</ins>届" in changed
+        assert "<ins>,发布年度监测报告</ins>" in changed
+        assert "<ins>+卫生健康委</ins>" in changed and "<del>−市场监管总局</del>" in changed
+        dropped = html[html.index('id="dropped"') : html.index('id="new"')]
+        assert dropped.count("<li>") == 3 and "节约用水知识大赛" in dropped
+
+    def test_compare_page_without_ids_offers_the_editions(
+        self, two_editions: tuple[TestClient, dict[str, int]]
+    ) -> None:
+        client, _ = two_editions
+        page = client.get("/compare")
+        assert page.status_code == 200 and page.text.count("<option") == 4  # two editions in each of two lists
+
+    def test_compare_page_of_one_document_is_an_error_page(
+        self, two_editions: tuple[TestClient, dict[str, int]]
+    ) -> None:
+        client, ids = two_editions
+        page = client.get("/compare", params={"a": ids["seed"], "b": ids["seed"]}, headers={"accept": "text/html"})
+        assert page.status_code == 422 and "another" in page.text
+
+
+def test_highlighted_changes_are_escaped() -> None:
+    left, right = highlight_changes("举办<b>大赛</b>。", "举办<script>x</script>大赛。")
+    assert left == "举办&lt;<del>b</del>&gt;大赛<del>&lt;/b&gt;</del>。"
+    assert right == "举办&lt;<ins>script&gt;x&lt;/script</ins>&gt;大赛。"
+    same_left, same_right = highlight_changes("開展科普活動", "开展科普活动")
+    assert "<del>" not in same_left and "<ins>" not in same_right  # other characters, same words

@@ -11,10 +11,11 @@ from app.deps import DirectoryDep, SearchDep, SessionDep
 from app.domain.vocabulary import RecordKind, Role
 from app.errors import AppError, InvalidQuery
 from app.routers.params import MAX_ID
-from app.services import catalogue, overview, stats
+from app.services import catalogue, editions, overview, stats
 from app.services.catalogue import Window
 from app.services.search import SearchFilters
 from app.web import charts, views
+from app.web.diff import highlight_changes
 
 router = APIRouter(include_in_schema=False)
 
@@ -77,7 +78,29 @@ def search_page(
 @router.get("/tasks/{task_id}", response_class=HTMLResponse)
 def task_page(request: Request, session: SessionDep, task_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> HTMLResponse:
     """One task: units, key points, activities, progress."""
-    return _render(request, "task.html", task=catalogue.get_task(session, task_id), active="search")
+    task = catalogue.get_task(session, task_id)
+    return _render(request, "task.html", task=task, compare_url=views.lineage_compare_url(task), active="search")
+
+
+@router.get("/compare", response_class=HTMLResponse)
+def compare_page(
+    request: Request,
+    session: SessionDep,
+    a: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    b: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+) -> HTMLResponse:
+    """Two editions side by side, changed words highlighted; without both ids, a form to pick them."""
+    documents = catalogue.list_documents(session, Window(limit=200, offset=0)).items
+    comparison = editions.compare_documents(session, a, b) if a is not None and b is not None else None
+    changed = [
+        {"match": x, "left": left, "right": right}
+        for x in (comparison.matched if comparison else [])
+        if x.change != "same"
+        for left, right in [highlight_changes(x.a.body, x.b.body)]
+    ]
+    return _render(
+        request, "compare.html", documents=documents, comparison=comparison, changed=changed, active="compare"
+    )
 
 
 @router.get("/key-points/{key_point_id}", response_class=HTMLResponse)

@@ -105,3 +105,14 @@ def pages(query: PageQuery, total: int) -> list[dict[str, Any]]:
     if query.page < count:
         links.append({"label": "下一页", "url": query.url(page=query.page + 1), "current": False})
     return links
+
+
+def lineage_compare_url(task: s.TaskPublic) -> str | None:
+    """The compare page for this task's edition and the one before it (or after it, for the first)."""
+    ids = [step.id for step in task.lineage]
+    if task.id not in ids or len(ids) < 2:
+        return None
+    here = ids.index(task.id)
+    other = task.lineage[here - 1 if here else here + 1]
+    older, newer = sorted((task.lineage[here], other), key=lambda step: step.document.year)
+    return f"/compare?a={older.document.id}&b={newer.document.id}"
