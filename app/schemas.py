@@ -27,6 +27,7 @@ class DocumentRef(BaseModel):
     id: int
     year: int
     title: str
+    province: str | None = Field(default=None, description="Provincial editions: the province.")
 
 
 class SectionRef(BaseModel):

@@ -376,3 +376,42 @@ def test_highlighted_changes_are_escaped() -> None:
     assert right == "举办&lt;<ins>script&gt;x&lt;/script</ins>&gt;大赛。"
     same_left, same_right = highlight_changes("開展科普活動", "开展科普活动")
     assert "<del>" not in same_left and "<ins>" not in same_right  # other characters, same words
+
+
+class TestSearchAcrossEditions:
+    def test_year_facet_counts_both_editions(self, two_editions: tuple[TestClient, dict[str, int]]) -> None:
+        client, ids = two_editions
+        body = client.get("/api/v1/search", params={"q": "科技活动周"}).json()
+        assert body["facets"]["year"] == {"2024": 2, "2023": 2}  # task and key point 9 in each edition
+        assert body["facets"]["document"] == {str(ids["2024-next-year.txt"]): 2, str(ids["seed"]): 2}
+        assert {item["document"]["year"] for item in body["items"]} == {2023, 2024}
+
+    def test_year_filter_keeps_one_edition(self, two_editions: tuple[TestClient, dict[str, int]]) -> None:
+        client, _ = two_editions
+        body = client.get("/api/v1/search", params={"q": "科技活动周", "year": 2024}).json()
+        full = [(i["kind"], i["number"]) for i in body["items"] if not i["partial"]]
+        assert full == [("task", 43), ("key_point", 9)]  # 气象科技活动周 and key point 9, as in 2023's 46 and 9
+        assert {item["document"]["year"] for item in body["items"]} == {2024}  # relaxed matches too
+        assert body["facets"]["year"] == {"2024": body["total"]}
+        unknown = client.get("/api/v1/search", params={"q": "科普", "year": 2019})
+        assert unknown.status_code == 422 and "stored years: 2023、2024" in unknown.json()["detail"]
+
+    def test_a_dropped_task_is_found_in_its_year_only(self, two_editions: tuple[TestClient, dict[str, int]]) -> None:
+        client, _ = two_editions
+        body = client.get("/api/v1/search", params={"q": "节约用水知识大赛", "kind": "task"}).json()
+        assert [(i["document"]["year"], i["number"]) for i in body["items"] if not i["partial"]] == [(2023, 32)]
+
+    def test_list_endpoints_filter_by_year(self, two_editions: tuple[TestClient, dict[str, int]]) -> None:
+        client, _ = two_editions
+        assert client.get("/api/v1/tasks", params={"year": 2024}).json()["total"] == 67
+        assert client.get("/api/v1/tasks", params={"year": 2019}).json()["total"] == 0
+        assert client.get("/api/v1/key-points", params={"year": 2023}).json()["total"] == 12
+        assert client.get("/api/v1/tasks").json()["total"] == 134
+
+    def test_search_page_shows_years_and_a_year_facet(self, two_editions: tuple[TestClient, dict[str, int]]) -> None:
+        client, _ = two_editions
+        html = client.get("/", params={"q": "科技活动周"}).text
+        assert 'data-facet="year" data-value="2023"' in html and 'data-facet="year" data-value="2024"' in html
+        assert html.count('data-year="2024"') == 2 and html.count('data-year="2023"') == 2
+        narrowed = client.get("/", params={"q": "科技活动周", "year": 2023}).text
+        assert 'data-year="2024"' not in narrowed and narrowed.count('data-year="2023"') >= 2

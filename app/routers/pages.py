@@ -34,12 +34,19 @@ def search_page(
     department: Annotated[str | None, Query(examples=["科协"], max_length=50)] = None,
     section: Annotated[str | None, Query(examples=["三"], max_length=10)] = None,
     target_group: Annotated[str | None, Query(examples=["老年人"], max_length=20)] = None,
+    year: Annotated[int | None, Query(ge=1949, le=2100)] = None,
     page: Annotated[int, Query(ge=1, le=1000)] = 1,
 ) -> HTMLResponse:
     """The search page; the query and filters live in the URL so a result page can be shared."""
     filters = {
         k: v
-        for k, v in {"kind": kind, "department": department, "section": section, "target_group": target_group}.items()
+        for k, v in {
+            "kind": kind,
+            "department": department,
+            "section": section,
+            "target_group": target_group,
+            "year": str(year) if year else None,
+        }.items()
         if v
     }
     query = views.PageQuery(q, filters, page)
@@ -59,7 +66,7 @@ def search_page(
     try:
         result = service.search(
             q,
-            SearchFilters(kind=kind, department=department, section=section, target_group=target_group),
+            SearchFilters(kind=kind, department=department, section=section, target_group=target_group, year=year),
             Window(limit=views.PAGE_SIZE, offset=(page - 1) * views.PAGE_SIZE),
         )
     except AppError as exc:
