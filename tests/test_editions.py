@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -14,9 +15,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlmodel import Session, select
+from typer.testing import CliRunner, Result
 
 from app import models as m
-from app.config import Settings
+from app.cli import cli
+from app.config import Settings, get_settings
 from app.db import make_engine, unit_of_work
 from app.domain.vocabulary import Role
 from app.main import create_app
@@ -415,3 +418,66 @@ class TestSearchAcrossEditions:
         assert html.count('data-year="2024"') == 2 and html.count('data-year="2023"') == 2
         narrowed = client.get("/", params={"q": "科技活动周", "year": 2023}).text
         assert 'data-year="2024"' not in narrowed and narrowed.count('data-year="2023"') >= 2
+
+
+@pytest.fixture
+def kepu(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Result]]:
+    """Run `kepu` against a data directory of its own."""
+    monkeypatch.setenv("KEPU_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    runner = CliRunner()
+    yield lambda *args: runner.invoke(cli, list(args))
+    get_settings.cache_clear()
+
+
+class TestCommandLine:
+    """Each file through `kepu import --json`, as a new user would try it."""
+
+    @pytest.mark.parametrize(
+        ("name", "found"),
+        [
+            ("2023-traditional.txt", (4, 12, 67, 34)),
+            ("2018-section-leads.txt", (8, 12, 67, 34)),
+            ("2023-news-site.txt", (4, 12, 67, 34)),
+            ("2022-inline-units.txt", (10, 12, 0, 12)),
+            ("2023-province.txt", (4, 12, 67, 34)),
+            ("2024-next-year.txt", (4, 12, 67, 33)),
+        ],
+    )
+    def test_each_edition_imports_with_its_counts(
+        self, kepu: Callable[..., Result], name: str, found: tuple[int, int, int, int]
+    ) -> None:
+        result = kepu("import", "--json", str(EDITIONS / name))
+        assert result.exit_code == 0, result.output
+        (report,) = json.loads(result.stdout)
+        assert report["status"] == "created"
+        assert tuple(report["found"][k] for k in ("sections", "key_points", "tasks", "units")) == found
+
+    @pytest.mark.parametrize(
+        ("name", "line", "says"),
+        [
+            ("2023-cut-off.txt", 133, "ends mid-item"),
+            ("2021-outline.txt", 1, "looks like the outline (纲要) itself"),
+            ("2021-province-plan.txt", 1, "looks like an implementation plan (实施方案)"),
+        ],
+    )
+    def test_refused_files_name_the_line_and_write_nothing(
+        self, kepu: Callable[..., Result], name: str, line: int, says: str
+    ) -> None:
+        result = kepu("import", "--json", str(EDITIONS / name))
+        assert result.exit_code == 1, result.output
+        (report,) = json.loads(result.stdout)
+        assert report["status"] == "rejected" and report["line"] == line and says in report["error"]
+        stats = kepu("stats")
+        assert json.loads(stats.output)["documents"] == 0
+
+    def test_all_editions_together_keep_their_counts(self, kepu: Callable[..., Result]) -> None:
+        names = ["2018-section-leads.txt", "2022-inline-units.txt", "2024-next-year.txt", "2023-province.txt"]
+        result = kepu("import", "--json", str(SEED), *(str(EDITIONS / n) for n in names))
+        assert result.exit_code == 0, result.output
+        assert [r["status"] for r in json.loads(result.stdout)] == ["created"] * 5
+        again = kepu("import", "--json", str(EDITIONS / "2023-traditional.txt"))
+        assert json.loads(again.stdout)[0]["status"] == "unchanged"
+        stats = json.loads(kepu("stats").output)
+        assert (stats["documents"], stats["tasks"]) == (5, 67 * 4)
