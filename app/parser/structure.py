@@ -314,28 +314,12 @@ class _BodyReader:
         self.accounts[ln.number] = "footer"
 
     def _place(self, index: int, ln: _Line) -> str:
+        """Headings first, then the attachment heading, then a body or a ledger line by the mode."""
         norm = ln.norm
-        if self.mode == "body" and (m := _SECTION.match(norm)):
-            self.sections.append(
-                ParsedSection(len(self.sections) + 1, m.group(1), ln.raw[len(m.group(1)) + 1 :].strip())
-            )
-            self.current_level1 = len(self.sections) - 1
-            return "section"
-        if self.mode == "body" and (m := _SUBSECTION.match(norm)) and self.current_level1 is not None:
-            label = m.group(1)
-            title = ln.raw[len(label) + 2 :].strip()
-            self.sections.append(ParsedSection(len(self.sections) + 1, label, title, 2, self.current_level1))
-            return "section"
+        if self.mode == "body" and (heading := self._heading(ln)) is not None:
+            return heading
         if _ATTACHMENT.match(norm):
-            if self.mode == "ledger":
-                raise NoticeFormatError(
-                    f"expected ledger task {self.tasks[-1].number + 1} or the end of the ledger, "
-                    f"found a second attachment heading {ln.raw[:30]!r}",
-                    line=ln.number,
-                )
-            self.mode = "attachment"
-            self.attachment = self.attachment or ln
-            return "wrapper"
+            return self._attachment_heading(ln)
         item = numbered(norm)
         if self.mode == "body":
             if item is None and _LEDGER_HEADING.match(norm) and self.key_points:
@@ -345,6 +329,33 @@ class _BodyReader:
                 return "ledger_title"
             return self._body_line(ln, item)
         return self._ledger_line(index, ln, item)
+
+    def _heading(self, ln: _Line) -> str | None:
+        """A section 一、… or a middle level （一）… under one; None for any other line."""
+        if m := _SECTION.match(ln.norm):
+            self.sections.append(
+                ParsedSection(len(self.sections) + 1, m.group(1), ln.raw[len(m.group(1)) + 1 :].strip())
+            )
+            self.current_level1 = len(self.sections) - 1
+            return "section"
+        if (m := _SUBSECTION.match(ln.norm)) and self.current_level1 is not None:
+            label = m.group(1)
+            title = ln.raw[len(label) + 2 :].strip()
+            self.sections.append(ParsedSection(len(self.sections) + 1, label, title, 2, self.current_level1))
+            return "section"
+        return None
+
+    def _attachment_heading(self, ln: _Line) -> str:
+        """附件… opens the ledger; a second one inside the ledger is an error."""
+        if self.mode == "ledger":
+            raise NoticeFormatError(
+                f"expected ledger task {self.tasks[-1].number + 1} or the end of the ledger, "
+                f"found a second attachment heading {ln.raw[:30]!r}",
+                line=ln.number,
+            )
+        self.mode = "attachment"
+        self.attachment = self.attachment or ln
+        return "wrapper"
 
     def _body_line(self, ln: _Line, item: Numbered | None) -> str:
         # In the key points a lower-ranked style numbers sub-paragraphs: (1)… inside key point 9.
