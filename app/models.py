@@ -28,6 +28,8 @@ class Document(SQLModel, table=True):
     title: str = Field(index=True)
     year: int = Field(index=True)
     issuer: str | None = None
+    province: str | None = Field(default=None, index=True)
+    source: str | None = None
     issuer_note: str | None = None
     issue_date: dt.date | None = None
     published_at: dt.datetime | None = None
@@ -51,6 +53,7 @@ class Section(SQLModel, table=True):
     title: str = Field(sa_column=Column(Text, nullable=False))
     level: int = 1
     parent_id: int | None = Field(default=None, foreign_key="section.id", ondelete="CASCADE")
+    lead: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
 
 
 class KeyPoint(SQLModel, table=True):
@@ -178,6 +181,14 @@ class TraceLink(SQLModel, table=True):
     key_point_id: int = Field(foreign_key="keypoint.id", ondelete="CASCADE", primary_key=True, index=True)
     score: float
     rank: int
+
+
+class TaskLineage(SQLModel, table=True):
+    """A task's counterpart in the previous edition of the same issuer, with the match score (0–1)."""
+
+    task_id: int = Field(foreign_key="task.id", ondelete="CASCADE", primary_key=True)
+    previous_id: int = Field(foreign_key="task.id", ondelete="CASCADE", index=True)
+    score: float
 
 
 class StoreState(SQLModel, table=True):
