@@ -496,6 +496,23 @@ CHINA = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
 class ReportPublic(BaseModel):
     """A stored progress report; a corrected one names its correction."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "id": 1,
+                "task": {"id": 9, "number": 9},
+                "department": "教育部",
+                "status": "in_progress",
+                "note": "已印发实施方案,完成首批教师培训。",
+                "reported_on": "2023-06-30",
+                "author": "教育部",
+                "corrects": None,
+                "corrected_by": None,
+                "created_at": "2023-06-30T08:00:00Z",
+            }
+        }
+    )
+
     id: int
     task: TaskRef
     department: str = Field(description="The unit the report speaks for.")
@@ -510,6 +527,25 @@ class ReportPublic(BaseModel):
 
 class ReportWritten(ReportPublic):
     """The report just written, with the task's new status and version (its ETag)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "id": 1,
+                "task": {"id": 9, "number": 9},
+                "department": "教育部",
+                "status": "in_progress",
+                "note": "已印发实施方案,完成首批教师培训。",
+                "reported_on": "2023-06-30",
+                "author": "教育部",
+                "corrects": None,
+                "corrected_by": None,
+                "created_at": "2023-06-30T08:00:00Z",
+                "task_status": "in_progress",
+                "etag": '"task-9-1"',
+            }
+        }
+    )
 
     task_status: TaskStatus
     etag: str
@@ -528,6 +564,22 @@ class TokenPublic(BaseModel):
 
 class AuditEntryPublic(BaseModel):
     """One recorded write or refused write."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "id": 3,
+                "at": "2023-06-30T08:00:00Z",
+                "actor": "教育部",
+                "action": "report.denied",
+                "target": "task:1",
+                "before": None,
+                "after": {"reason": "教育部 is neither lead nor participant of task 1 …"},
+                "address": "203.0.113.7",
+                "request_id": "c0d02a0107c24019b4208355fcb4f129",
+            }
+        }
+    )
 
     id: int
     at: dt.datetime
@@ -578,6 +630,38 @@ class SectionProgress(BaseModel):
 
 class ProgressStats(BaseModel):
     """The progress overview: overall, per unit, per section and key point."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "overall": {
+                    "total": 67,
+                    "by_status": {"not_started": 66, "in_progress": 1, "done": 0, "blocked": 0},
+                    "completion": 0.0,
+                },
+                "departments": [
+                    {
+                        "name": "教育部",
+                        "lead": {
+                            "total": 7,
+                            "by_status": {"not_started": 6, "in_progress": 1, "done": 0, "blocked": 0},
+                            "completion": 0.0,
+                        },
+                        "participant": {
+                            "total": 5,
+                            "by_status": {"not_started": 5, "in_progress": 0, "done": 0, "blocked": 0},
+                            "completion": 0.0,
+                        },
+                        "last_reported_on": "2023-06-30",
+                        "stale": False,
+                    }
+                ],
+                "sections": [],
+                "key_points": [],
+                "stale_days": 30,
+            }
+        }
+    )
 
     overall: StatusCounts
     departments: list[DepartmentProgress]

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -142,3 +143,32 @@ def test_killed_between_store_and_index_the_next_start_repairs_the_index(
         found = client.get("/api/v1/search", params={"q": "蛟龙号", "kind": "report"}).json()
         assert found["total"] == 1 and found["items"][0]["task"]["id"] == 9
         assert client.get("/api/v1/tasks/9").json()["status"] == "done"
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+def test_another_replica_finds_the_report_within_its_sync_interval(
+    store: Engine, tmp_path: Path, seeded_index: Path
+) -> None:
+    # Two replicas over one store, each with its own index folder: A takes the write, B catches up at its sync.
+    for name in ("a", "b"):
+        shutil.copytree(seeded_index, tmp_path / name)
+    with unit_of_work(store) as session:
+        _, token = tokens.create_token(session, load_directory(), "教育部")
+
+    def replica(name: str) -> TestClient:
+        settings = Settings(KEPU_DATA_DIR=tmp_path / name, KEPU_INDEX_SYNC_SECONDS=0.2)
+        return TestClient(create_app(settings, engine=store))
+
+    query = {"q": "天宫课堂", "kind": "report"}
+    with replica("a") as a, replica("b") as b:
+        assert b.get("/api/v1/search", params=query).json()["total"] == 0
+        body = {"status": "in_progress", "note": "组织收看天宫课堂直播", "reported_on": "2023-05-01"}
+        assert (
+            a.post("/api/v1/tasks/9/reports", json=body, headers={"Authorization": f"Bearer {token}"}).status_code
+            == 201
+        )
+        assert a.get("/api/v1/search", params=query).json()["total"] == 1  # at once where it was written
+        deadline = time.monotonic() + 30
+        while b.get("/api/v1/search", params=query).json()["total"] == 0:
+            assert time.monotonic() < deadline, "replica b never caught up"
+            time.sleep(0.2)

@@ -189,7 +189,7 @@ def test_progress_page_draws_units_and_key_points(web: TestClient, store: Engine
     html = web.get("/progress").text
     assert 'id="progress-units"' in html and 'id="progress-key-points"' in html
     assert re.search(r'data-stale="false">教育部<', html)
-    assert re.search(r'data-stale="true">中国科协 ⚠<', html)
+    assert re.search(r'style="fill:#b71c1c;font-weight:bold" data-stale="true">中国科协 ⚠<', html)
     assert "已完成 1" in html
 
 
@@ -206,3 +206,14 @@ class TestSecretSetting:
             one, two = Settings(KEPU_SECRET_KEY=""), Settings(KEPU_SECRET_KEY="")
         assert len(one.secret_key) >= 32 and one.secret_key != two.secret_key
         assert "ephemeral" in caplog.text
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+def test_search_page_lists_reports_with_kind_report_linking_to_the_task(web: TestClient, store: Engine) -> None:
+    sign_in(web, make_token(store, "教育部"))
+    page = web.get("/tasks/9").text
+    note = "举办青少年人工智能科普周"
+    form = {"csrf": hidden(page, "csrf"), "status": "in_progress", "note": note, "reported_on": TODAY.isoformat()}
+    assert web.post("/tasks/9/report", data=form).status_code == 303
+    html = web.get("/", params={"q": "人工智能科普周", "kind": "report"}).text
+    assert 'data-kind="report"' in html and 'href="/tasks/9#progress"' in html and "进展" in html

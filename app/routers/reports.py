@@ -63,7 +63,10 @@ def create_report(
     response: Response,
     if_match: Annotated[
         str | None,
-        Header(description="The task's ETag (from GET /api/v1/tasks/{id}); required for a correction, 412 if stale."),
+        Header(
+            examples=['"task-9-0"'],
+            description="The task's ETag (from GET /api/v1/tasks/{id}); required for a correction, 412 if stale.",
+        ),
     ] = None,
 ) -> s.ReportWritten:
     """A unit reports on a task it leads or takes part in (every unit on all-member tasks); the office on any task,
@@ -88,7 +91,7 @@ def list_reports(
     session: SessionDep,
     window: WindowDep,
     include_corrected: Annotated[
-        bool, Query(description="Also list reports a correction replaced (marked corrected_by).")
+        bool, Query(examples=[False], description="Also list reports a correction replaced (marked corrected_by).")
     ] = True,
 ) -> s.Page[s.ReportPublic]:
     """Newest first (by reported_on, then by when written)."""

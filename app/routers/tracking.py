@@ -35,8 +35,10 @@ def audit_trail(
     principal: PrincipalDep,
     session: SessionDep,
     window: WindowDep,
-    actor: Annotated[str | None, Query(max_length=50, description="Only this actor: a unit, office or cli.")] = None,
-    action: Annotated[AuditAction | None, Query(description="Only this action.")] = None,
+    actor: Annotated[
+        str | None, Query(max_length=50, examples=["教育部"], description="Only this actor: a unit, office or cli.")
+    ] = None,
+    action: Annotated[AuditAction | None, Query(examples=["report.denied"], description="Only this action.")] = None,
 ) -> s.Page[s.AuditEntryPublic]:
     """Every write and refused write, newest first: who, when, what before and after, address, request id."""
     if not principal.is_office:
@@ -59,19 +61,27 @@ class TaskFilters:
 
 def task_filters(
     department: DepartmentFilter = None,
-    role: Annotated[Role | None, Query(description="With department: lead or participant.")] = None,
-    include_all_members: Annotated[bool, Query(description="With department: also all-member tasks.")] = False,
-    key_point: Annotated[int | None, Query(ge=1, le=999, description="Traced to this key point number.")] = None,
+    role: Annotated[Role | None, Query(examples=["lead"], description="With department: lead or participant.")] = None,
+    include_all_members: Annotated[
+        bool, Query(examples=[True], description="With department: also all-member tasks.")
+    ] = False,
+    key_point: Annotated[
+        int | None, Query(ge=1, le=999, examples=[9], description="Traced to this key point number.")
+    ] = None,
     target_group: TargetGroupFilter = None,
     document: DocumentFilter = None,
-    status: Annotated[TaskStatus | None, Query(description="Only tasks with this status.")] = None,
+    status: Annotated[
+        TaskStatus | None, Query(examples=["in_progress"], description="Only tasks with this status.")
+    ] = None,
 ) -> TaskFilters:
     """Validated filters, as for /api/v1/tasks."""
     return TaskFilters(department, role, include_all_members, key_point, target_group, document, status)
 
 
 FiltersDep = Annotated[TaskFilters, Depends(task_filters)]
-ByDepartment = Annotated[bool, Query(description="xlsx: also one sheet per unit (its tasks as lead or participant).")]
+ByDepartment = Annotated[
+    bool, Query(examples=[True], description="xlsx: also one sheet per unit (its tasks as lead or participant).")
+]
 
 
 def _tasks(session: Session, directory: DepartmentDirectory, f: TaskFilters) -> list[s.TaskPublic]:
@@ -112,7 +122,15 @@ def _attachment(ext: str) -> str:
 
 
 FILE_RESPONSES: dict[int | str, dict[str, object]] = {
-    200: {"content": {"text/csv": {}, XLSX: {}}, "description": "The ledger as a file."}
+    200: {
+        "content": {
+            "text/csv": {
+                "example": "\ufeff序号,任务,牵头单位,参与单位,状态,最近进展,更新日期\r\n9,…,教育部,中国科协,进行中,…,2023-06-30\r\n"
+            },
+            XLSX: {"example": "(an xlsx workbook: 全部任务, and one sheet per unit with by_department=true)"},
+        },
+        "description": "The ledger as a file.",
+    }
 }
 
 
@@ -135,7 +153,7 @@ def export_ledger(
     session: SessionDep,
     directory: DirectoryDep,
     filters: FiltersDep,
-    format: Annotated[Literal["csv", "xlsx"], Query(description="csv or xlsx.")] = "xlsx",
+    format: Annotated[Literal["csv", "xlsx"], Query(examples=["csv"], description="csv or xlsx.")] = "xlsx",
     by_department: ByDepartment = False,
 ) -> Response:
     """The same as /api/v1/tasks.csv and /api/v1/tasks.xlsx, the format as a parameter."""

@@ -15,7 +15,12 @@ from app.domain.vocabulary import ActivityKind, RecordKind, TermUsage
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 STATIC_DIR = Path(__file__).parent / "static"
-KINDS = {RecordKind.TASK: "台账任务", RecordKind.KEY_POINT: "工作要点", RecordKind.ACTIVITY: "活动"}
+KINDS = {
+    RecordKind.TASK: "台账任务",
+    RecordKind.KEY_POINT: "工作要点",
+    RecordKind.ACTIVITY: "活动",
+    RecordKind.REPORT: "进展",
+}
 USAGES = {
     TermUsage.QUESTION: "疑问词,不参与匹配",
     TermUsage.FILLER: "泛指词,已忽略",
@@ -58,7 +63,9 @@ def error_page(request: Request, status: int, title: str, detail: str) -> Respon
 
 
 def item_url(item: s.SearchItem) -> str:
-    """Where a hit links to: its own page."""
+    """Where a hit links to: its own page (a progress report: its task's progress section)."""
+    if item.kind == RecordKind.REPORT and item.task is not None:
+        return f"/tasks/{item.task.id}#progress"
     return RECORD_PATHS[item.kind] + str(item.id)
 
 
