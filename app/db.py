@@ -7,13 +7,44 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+import psycopg
+from psycopg.abc import PQGen
+from psycopg.pq import TransactionStatus
 from sqlalchemy import Engine, event
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
 from app.config import Settings
+
+RV = TypeVar("RV")
+
+
+# How much longer than statement_timeout a client waits for any answer: the server cancels a
+# slow statement itself; only a server that stopped answering altogether reaches this.
+ANSWER_GRACE_SECONDS = 5.0
+
+
+class _BoundedConnection(psycopg.Connection[Any]):
+    """A psycopg connection that waits for the server's answer at most `answer_within` seconds.
+
+    statement_timeout is enforced by the server, so a server that accepted the connection
+    and then stopped answering (frozen, or a silent socket) would hold a request forever;
+    psycopg's own wait takes a timeout, which this sets, and a connection left mid-command
+    is closed so the pool never hands it out again.
+    """
+
+    answer_within: float | None = None
+
+    def wait(self, gen: PQGen[RV], interval: float = 0.1, timeout: float | None = None) -> RV:
+        """psycopg's wait, with a deadline unless the caller gave one."""
+        try:
+            return super().wait(gen, interval, timeout if timeout is not None else self.answer_within)
+        except psycopg.OperationalError:
+            if self.pgconn.transaction_status == TransactionStatus.ACTIVE:  # no answer came: unusable
+                self.pgconn.finish()
+            raise
 
 
 def make_engine(
@@ -28,7 +59,7 @@ def make_engine(
     """
     if not url.startswith("sqlite"):
         timeout_ms = int(statement_timeout * 1000)
-        return create_engine(
+        pg = create_engine(
             url,
             pool_pre_ping=True,
             pool_timeout=pool_timeout,
@@ -38,6 +69,15 @@ def make_engine(
                 "tcp_user_timeout": timeout_ms,
             },
         )
+        answer_within = statement_timeout + ANSWER_GRACE_SECONDS
+
+        @event.listens_for(pg, "do_connect")
+        def _bounded(_dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+            connection = _BoundedConnection.connect(*cargs, **cparams)
+            connection.answer_within = answer_within
+            return connection
+
+        return pg
     kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False}}
     if url in ("sqlite://", "sqlite:///:memory:"):
         kwargs["poolclass"] = StaticPool

@@ -3,7 +3,8 @@
 h11 bounds the request line plus headers it buffers (`max_incomplete_event_size`, which
 uvicorn passes on as `h11_max_incomplete_event_size`) and marks that error with the status
 it calls for (`error_status_hint` = 431); uvicorn answers every parse error with 400. This
-subclass only keeps h11's status. httptools, uvicorn's faster default, has no header size
+subclass keeps h11's status, and holds a head that arrived whole in one read (which h11
+never counts) to the same limit. httptools, uvicorn's faster default, has no header size
 limit to set, so the service runs on h11.
 """
 
@@ -13,6 +14,7 @@ import logging
 from typing import Any
 
 import h11
+from h11._connection import DEFAULT_MAX_INCOMPLETE_EVENT_SIZE
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 REASONS = {400: b"Bad Request", 431: b"Request Header Fields Too Large", 501: b"Not Implemented"}
@@ -28,9 +30,16 @@ class KepuH11Protocol(H11Protocol):
         self._error_status = 400
         next_event = self.conn.next_event
 
+        limit = self.config.h11_max_incomplete_event_size or DEFAULT_MAX_INCOMPLETE_EVENT_SIZE
+
         def next_event_noting_status() -> Any:
             try:
-                return next_event()
+                event = next_event()
+                # h11 bounds what it buffers of an unfinished head; a whole head that arrived
+                # in one read is held to the same limit here.
+                if isinstance(event, h11.Request) and _head_size(event) > limit:
+                    raise h11.RemoteProtocolError("request head too large", error_status_hint=431)
+                return event
             except h11.RemoteProtocolError as exc:
                 self._error_status = exc.error_status_hint
                 raise
@@ -48,3 +57,10 @@ class KepuH11Protocol(H11Protocol):
         self.transport.write(self.conn.send(h11.Data(data=msg.encode("ascii"))))
         self.transport.write(self.conn.send(h11.EndOfMessage()))
         self.transport.close()
+
+
+def _head_size(request: h11.Request) -> int:
+    # The request line and each "name: value" line, as they came (near enough: h11 has
+    # already dropped optional white space).
+    line = len(request.method) + len(request.target) + 10
+    return line + sum(len(name) + len(value) + 4 for name, value in request.headers.raw_items())
