@@ -1,4 +1,4 @@
-"""The `kepu` command: migrate, import, serve, stats."""
+"""The `kepu` command: a thin shell over the services; each command's docstring is its help text."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from app.search.housekeeping import remove_abandoned_builds
 from app.search.index import SearchIndex
 from app.server import PROTOCOL
 from app.services import notices, stats
+from app.services.indexing import StoreRecords
 
 
 class _StoreErrorsInOneLine(TyperGroup):
@@ -134,7 +135,7 @@ def reindex() -> None:
     engine = engine_for(settings)
     index = _open_index(engine)
     started = time.perf_counter()
-    count = index.rebuild(engine)
+    count = index.rebuild(StoreRecords(engine))
     typer.echo(f"reindexed {count} records in {time.perf_counter() - started:.2f}s")
     index.close()
     engine.dispose()
@@ -142,7 +143,7 @@ def reindex() -> None:
 
 def _open_index(engine: Engine) -> SearchIndex:
     settings = get_settings()
-    index = SearchIndex(settings.resolved_index_dir, cache_dir=settings.data_dir / "cache").open(engine)
+    index = SearchIndex(settings.resolved_index_dir, cache_dir=settings.data_dir / "cache").open(StoreRecords(engine))
     remove_abandoned_builds(index)
     return index
 

@@ -25,6 +25,7 @@ from app.openapi import install_openapi
 from app.routers import activities, departments, documents, health, key_points, pages, search, tasks
 from app.search.housekeeping import remove_abandoned_builds
 from app.search.index import SearchIndex
+from app.services.indexing import StoreRecords
 from app.services.search import SearchService
 from app.services.stats import last_import_time
 from app.web import views
@@ -62,7 +63,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         app.state.engine = engine or engine_for(settings)
         # Loads jieba and its dictionary before the first request, and checks the index
         # against the store (rebuilding it if missing, stale or damaged).
-        index = SearchIndex(settings.resolved_index_dir, cache_dir=settings.data_dir / "cache").open(app.state.engine)
+        index = SearchIndex(settings.resolved_index_dir, cache_dir=settings.data_dir / "cache").open(
+            StoreRecords(app.state.engine)
+        )
         remove_abandoned_builds(index)
         app.state.search = SearchService(
             index,

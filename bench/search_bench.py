@@ -37,9 +37,9 @@ from app.domain.departments import load_directory  # noqa: E402
 from app.migrate import upgrade  # noqa: E402
 from app.parser import parse_notice  # noqa: E402
 from app.search.index import SearchIndex  # noqa: E402
-from app.search.records import iter_records  # noqa: E402
 from app.services.catalogue import Window  # noqa: E402
 from app.services.importer import import_notice  # noqa: E402
+from app.services.indexing import StoreRecords, iter_records  # noqa: E402
 from app.services.search import SearchFilters, SearchService  # noqa: E402
 from bench.corpus import synthetic_notices  # noqa: E402
 from bench.quality import JUDGED_QUERIES, load_judged  # noqa: E402
@@ -114,9 +114,9 @@ def run_size(tasks: int, repeat: int, work: Path) -> dict[str, Any]:
     data = work / f"data-{tasks}"
     data.mkdir(parents=True)
     engine, import_seconds = build_store(data, tasks)
-    index = SearchIndex(data / "index", cache_dir=data / "cache").open(engine)
+    index = SearchIndex(data / "index", cache_dir=data / "cache").open(StoreRecords(engine))
     started = time.perf_counter()
-    records = index.rebuild(engine)
+    records = index.rebuild(StoreRecords(engine))
     build_seconds = time.perf_counter() - started
     baseline = Baseline(work / f"baseline-{tasks}", engine)
     ours = SearchService(index, engine, load_directory(), max_query_chars=200, cache_size=0, sync_seconds=3600)

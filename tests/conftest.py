@@ -18,6 +18,7 @@ from app.migrate import upgrade
 from app.parser import ParsedNotice, parse_notice_bytes
 from app.search.index import SearchIndex
 from app.services.importer import import_notice
+from app.services.indexing import StoreRecords
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "seed" / "2023-work-points.txt"
@@ -122,7 +123,7 @@ def seeded_data_dir(seeded_engine: Engine, tmp_path_factory: pytest.TempPathFact
     """A data folder whose search index is built once from the seeded store; apps then only open it."""
     data = tmp_path_factory.mktemp("app-data")
     settings = Settings(KEPU_DATA_DIR=data)
-    SearchIndex(settings.resolved_index_dir, cache_dir=data / "cache").open(seeded_engine).close()
+    SearchIndex(settings.resolved_index_dir, cache_dir=data / "cache").open(StoreRecords(seeded_engine)).close()
     return data
 
 

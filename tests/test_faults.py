@@ -220,8 +220,9 @@ def test_an_interrupted_reindex_leaves_no_build_after_the_next_start(engine: obj
 def test_abandoned_builds_wait_for_a_writer_in_progress(engine: object, tmp_path: Path) -> None:
     from app.search.housekeeping import remove_abandoned_builds
     from app.search.index import SearchIndex
+    from app.services.indexing import StoreRecords
 
-    index = SearchIndex(tmp_path / "index", cache_dir=tmp_path / "cache").open(engine)  # type: ignore[arg-type]
+    index = SearchIndex(tmp_path / "index", cache_dir=tmp_path / "cache").open(StoreRecords(engine))  # type: ignore[arg-type]
     in_progress = tmp_path / "index" / "build-1700000000-feedface"
     in_progress.mkdir()
     removed: list[list[str]] = []

@@ -1,4 +1,5 @@
-"""HTML pages for people: search, task, department, overview; the embeddable script."""
+"""HTML pages for people (search, records, units, overview) and what other sites embed or discover
+(embed.js, the OpenSearch description)."""
 
 from __future__ import annotations
 

@@ -12,7 +12,6 @@ index is always rebuildable from it.
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
 import logging
 import os
@@ -25,35 +24,23 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from sqlalchemy import Engine, func
-from sqlmodel import Session, col, select
 from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
 from whoosh.searching import Searcher
 from whoosh.writing import IndexWriter
 
-from app import models as m
-from app.domain.departments import load_directory
 from app.search.analysis import use_segmenter
 from app.search.dictionary import Segmenter
-from app.search.ranking import Ranker
-from app.search.records import iter_records
+from app.search.ranking import Ranker, warm
 from app.search.schema import SCHEMA_VERSION, build_schema
+from app.search.source import RecordSource, SourceVersion
 
 log = logging.getLogger(__name__)
 META = "kepu-meta.json"
 FACET_FIELDS = ("kind", "department", "section", "target_group")
+SCORED_FIELDS = ("title", "body", "grams")
 REFRESH_CHECK_SECONDS = 0.5
 DICTIONARY = "dictionary.txt"
-
-
-@dataclass(frozen=True)
-class StoreState:
-    """What the index must agree with: the store's write generation, content and size."""
-
-    generation: int
-    fingerprint: str
-    records: int
 
 
 @dataclass(frozen=True)
@@ -66,28 +53,6 @@ class IndexMeta:
     dictionary: str
     built_at: float
     schema_version: int = 0
-
-
-def read_store_state(engine: Engine) -> StoreState:
-    """The store's generation, a fingerprint of its documents, and how many records it indexes to."""
-    with Session(engine) as session:
-        state = session.get(m.StoreState, 1)
-        hashes = session.exec(select(m.Document.id, m.Document.content_hash).order_by(col(m.Document.id))).all()
-        count = sum(
-            int(session.exec(select(func.count()).select_from(model)).one())
-            for model in (m.Task, m.KeyPoint, m.Activity)
-        )
-    digest = hashlib.sha256(json.dumps([list(h) for h in hashes]).encode()).hexdigest()[:16]
-    return StoreState(state.generation if state else 0, digest, count)
-
-
-def store_terms(engine: Engine) -> list[str]:
-    """Names from the store for the jieba dictionary: activities and every unit spelling."""
-    directory = load_directory()
-    with Session(engine) as session:
-        activities = session.exec(select(m.Activity.name)).all()
-        units = session.exec(select(m.Department.name)).all()
-    return [*activities, *units, *directory.all_spellings()]
 
 
 class SearchIndex:
@@ -108,12 +73,12 @@ class SearchIndex:
 
     # --- lifecycle -------------------------------------------------------------
 
-    def open(self, engine: Engine) -> SearchIndex:
+    def open(self, source: RecordSource) -> SearchIndex:
         """Load jieba and the dictionary, then make sure the index matches the store."""
         self.root.mkdir(parents=True, exist_ok=True)
-        self.segmenter = Segmenter.shared(self.cache_dir, store_terms(engine))
+        self.segmenter = Segmenter.shared(self.cache_dir, source.terms())
         use_segmenter(self.segmenter)
-        self.sync(engine, force=True)
+        self.sync(source, force=True)
         return self
 
     def close(self) -> None:
@@ -125,24 +90,24 @@ class SearchIndex:
                 self._searcher.close()
                 self._searcher = None
 
-    def sync(self, engine: Engine, *, force: bool = False, every: float = 0.0) -> bool:
+    def sync(self, source: RecordSource, *, force: bool = False, every: float = 0.0) -> bool:
         """Rebuild when the live build is missing, stale or unreadable; True if it rebuilt."""
         now = time.monotonic()
         if not force and now - self._last_sync < every:
             return False
         self._last_sync = now
-        state = read_store_state(engine)
+        state = source.version()
         if self._matches(state):
             self._refresh()
             return False
         with self.write_lock():
-            if self._matches(read_store_state(engine)):  # another process rebuilt while we waited
+            if self._matches(source.version()):  # another process rebuilt while we waited
                 self._refresh()
                 return False
-            self._rebuild_locked(engine)
+            self._rebuild_locked(source)
         return True
 
-    def sync_in_background(self, engine: Engine, *, every: float) -> None:
+    def sync_in_background(self, source: RecordSource, *, every: float) -> None:
         """From the request path: check at most every `every` seconds; rebuild off-thread.
 
         Requests keep being answered from the current build while a stale index (another
@@ -155,39 +120,38 @@ class SearchIndex:
 
         def run() -> None:
             try:
-                self.sync(engine, force=True)
+                self.sync(source, force=True)
             except Exception:
                 log.exception("background index sync failed; the current build keeps serving")
 
         self._background = threading.Thread(target=run, name="kepu-index-sync", daemon=True)
         self._background.start()
 
-    def rebuild(self, engine: Engine) -> int:
+    def rebuild(self, source: RecordSource) -> int:
         """Rebuild from the store unconditionally; returns the number of records."""
         with self.write_lock():
-            return self._rebuild_locked(engine)
+            return self._rebuild_locked(source)
 
-    def update_documents(self, engine: Engine, document_ids: Iterable[int], removed: Iterable[int] = ()) -> None:
+    def update_documents(self, source: RecordSource, document_ids: Iterable[int], removed: Iterable[int] = ()) -> None:
         """Re-index the given documents (after an import); rebuild instead when the dictionary grew."""
         assert self.segmenter is not None
         with self.write_lock():
-            terms = store_terms(engine)
+            terms = source.terms()
             segmenter = self.segmenter
             if set(Segmenter(self.cache_dir, terms).terms) - set(segmenter.terms):
-                self._rebuild_locked(engine)
+                self._rebuild_locked(source)
                 return
             build = self._current_build()
             if build is None:
-                self._rebuild_locked(engine)
+                self._rebuild_locked(source)
                 return
             ix = whoosh_index.open_dir(str(self.root / build), schema=build_schema())
             writer = ix.writer(limitmb=128)
             try:
                 for document_id in {*document_ids, *removed}:
                     writer.delete_by_term("document", str(document_id))
-                with Session(engine) as session:
-                    for record in iter_records(session, list(document_ids)):
-                        writer.update_document(**record)
+                for record in source.records(list(document_ids)):
+                    writer.update_document(**record)
                 writer.commit()
                 indexed = int(ix.doc_count())
             except BaseException:
@@ -195,9 +159,9 @@ class SearchIndex:
                 raise
             finally:
                 ix.close()
-            state = read_store_state(engine)
+            state = source.version()
             if indexed != state.records:  # records shared between editions moved: start clean
-                self._rebuild_locked(engine)
+                self._rebuild_locked(source)
                 return
             self._write_meta(self.root / build, state, ix_records=indexed)
         self._refresh()
@@ -247,10 +211,10 @@ class SearchIndex:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def _rebuild_locked(self, engine: Engine) -> int:
+    def _rebuild_locked(self, source: RecordSource) -> int:
         assert self.segmenter is not None
-        state = read_store_state(engine)
-        self.segmenter = Segmenter.shared(self.cache_dir, store_terms(engine))
+        state = source.version()
+        self.segmenter = Segmenter.shared(self.cache_dir, source.terms())
         use_segmenter(self.segmenter)
         build = f"build-{int(time.time())}-{uuid.uuid4().hex[:8]}"
         path = self.root / build
@@ -260,10 +224,9 @@ class SearchIndex:
         writer: IndexWriter = ix.writer(limitmb=256, procs=1, multisegment=False)
         count = 0
         try:
-            with Session(engine) as session:
-                for record in iter_records(session):
-                    writer.add_document(**record)
-                    count += 1
+            for record in source.records():
+                writer.add_document(**record)
+                count += 1
             # One writer, multisegment=False: the build is already a single segment, and
             # asking Whoosh to optimise it only costs time (measured: ~15% slower builds).
             writer.commit(optimize=False)
@@ -275,13 +238,15 @@ class SearchIndex:
         ix.close()
         self._write_meta(path, state, ix_records=count)
         (path / DICTIONARY).write_text("\n".join(self.segmenter.terms), "utf-8")
+        with whoosh_index.open_dir(str(path), schema=build_schema()).searcher() as fresh:  # decoded before the switch
+            warm(fresh, FACET_FIELDS, SCORED_FIELDS, self.ranker)
         self._point_current_at(build)
         log.info("index rebuilt: %d records in %.2fs", count, time.perf_counter() - started)
         self._refresh()
         self._remove_old_builds(keep=build)
         return count
 
-    def _write_meta(self, path: Path, state: StoreState, *, ix_records: int | None) -> None:
+    def _write_meta(self, path: Path, state: SourceVersion, *, ix_records: int | None) -> None:
         assert self.segmenter is not None
         records = ix_records if ix_records is not None else state.records
         meta = IndexMeta(
@@ -309,7 +274,7 @@ class SearchIndex:
             return None
         return name if name and (self.root / name).is_dir() else None
 
-    def _matches(self, state: StoreState) -> bool:
+    def _matches(self, state: SourceVersion) -> bool:
         build = self._current_build()
         if build is None:
             return False
@@ -350,7 +315,9 @@ class SearchIndex:
         # Posting lists and facet values are read per searcher, so a new searcher needs a
         # new ranker; built before the swap, so searches never see a half-made one.
         assert self._searcher is not None
-        self.ranker = Ranker(self._searcher, FACET_FIELDS, scored_fields=("title", "body", "grams"))
+        previous, self.ranker = self.ranker, Ranker(self._searcher, FACET_FIELDS, scored_fields=SCORED_FIELDS)
+        if previous is not None:  # segments kept from the last searcher are cached already: only new ones decode
+            self.ranker.prefetch(previous.hot_terms())
 
     def _adopt_dictionary(self, path: Path) -> None:
         # Another process may have built this index with more names in its dictionary;

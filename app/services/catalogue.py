@@ -179,14 +179,7 @@ def tasks_public(session: Session, tasks: Sequence[m.Task]) -> list[s.TaskPublic
     """Public models for tasks, loading their links in a fixed number of queries."""
     ids = [t.id for t in tasks]
     docs = _documents(session, {t.document_id for t in tasks})
-    departments: dict[int, list[s.DepartmentRole]] = defaultdict(list)
-    for task_id, name, full_name, role in session.exec(
-        select(m.TaskDepartment.task_id, m.Department.name, m.Department.full_name, m.TaskDepartment.role)
-        .join(m.Department)
-        .where(col(m.TaskDepartment.task_id).in_(ids))
-        .order_by(col(m.TaskDepartment.position))
-    ):
-        departments[task_id].append(s.DepartmentRole(name=name, full_name=full_name, role=role))
+    departments = _unit_roles(session, m.TaskDepartment, m.TaskDepartment.task_id, ids)
     links: dict[int, list[s.KeyPointLink]] = defaultdict(list)
     # Five columns: past SQLModel's typed select() overloads, so SQLAlchemy's own.
     for linked_task, kp_id, number, title, score in session.execute(
@@ -202,30 +195,9 @@ def tasks_public(session: Session, tasks: Sequence[m.Task]) -> list[s.TaskPublic
         .order_by(col(m.TraceLink.rank))
     ):
         links[cast(int, linked_task)].append(s.KeyPointLink(id=kp_id, number=number, title=title, score=score))
-    activities = group_by_first(
-        session.exec(
-            select(m.TaskActivity.task_id, m.Activity.id, m.Activity.name, m.Activity.kind)
-            .join(m.Activity)
-            .where(col(m.TaskActivity.task_id).in_(ids))
-            .order_by(col(m.Activity.id))
-        ),
-        lambda r: s.ActivityRef(id=r[1], name=r[2], kind=r[3]),
-    )
-    references = group_by_first(
-        session.exec(
-            select(m.TaskReference.task_id, m.Reference.title)
-            .join(m.Reference)
-            .where(col(m.TaskReference.task_id).in_(ids))
-            .order_by(col(m.Reference.id))
-        ),
-        lambda r: r[1],
-    )
-    groups = group_by_first(
-        session.exec(
-            select(m.TaskTargetGroup.task_id, m.TaskTargetGroup.name).where(col(m.TaskTargetGroup.task_id).in_(ids))
-        ),
-        lambda r: r[1],
-    )
+    activities = _activity_refs(session, m.TaskActivity.task_id, ids)
+    references = _reference_titles(session, m.TaskReference.task_id, ids)
+    groups = _target_groups(session, m.TaskTargetGroup, m.TaskTargetGroup.task_id, ids)
     order = list(target_group_words())
     return [
         s.TaskPublic(
@@ -234,12 +206,12 @@ def tasks_public(session: Session, tasks: Sequence[m.Task]) -> list[s.TaskPublic
             number=t.number,
             text=t.text,
             body=t.body,
-            departments=departments[t.id],  # type: ignore[index]
+            departments=departments[row_id(t)],
             all_member_units=t.all_member_units,
-            key_points=links[t.id],  # type: ignore[index]
-            activities=activities[t.id],
-            references=references[t.id],
-            target_groups=sorted(groups[t.id], key=order.index),
+            key_points=links[row_id(t)],
+            activities=activities[row_id(t)],
+            references=references[row_id(t)],
+            target_groups=sorted(groups[row_id(t)], key=order.index),
         )
         for t in tasks
     ]
@@ -299,43 +271,10 @@ def key_points_public(session: Session, key_points: Sequence[m.KeyPoint]) -> lis
         ),
         lambda r: r[1],
     )
-    departments = group_by_first(
-        session.exec(
-            select(
-                m.KeyPointDepartment.key_point_id, m.Department.name, m.Department.full_name, m.KeyPointDepartment.role
-            )
-            .join(m.Department)
-            .where(col(m.KeyPointDepartment.key_point_id).in_(ids))
-            .order_by(col(m.KeyPointDepartment.position))
-        ),
-        lambda r: s.DepartmentRole(name=r[1], full_name=r[2], role=r[3]),
-    )
-    activities = group_by_first(
-        session.exec(
-            select(m.KeyPointActivity.key_point_id, m.Activity.id, m.Activity.name, m.Activity.kind)
-            .join(m.Activity)
-            .where(col(m.KeyPointActivity.key_point_id).in_(ids))
-            .order_by(col(m.Activity.id))
-        ),
-        lambda r: s.ActivityRef(id=r[1], name=r[2], kind=r[3]),
-    )
-    references = group_by_first(
-        session.exec(
-            select(m.KeyPointReference.key_point_id, m.Reference.title)
-            .join(m.Reference)
-            .where(col(m.KeyPointReference.key_point_id).in_(ids))
-            .order_by(col(m.Reference.id))
-        ),
-        lambda r: r[1],
-    )
-    groups = group_by_first(
-        session.exec(
-            select(m.KeyPointTargetGroup.key_point_id, m.KeyPointTargetGroup.name).where(
-                col(m.KeyPointTargetGroup.key_point_id).in_(ids)
-            )
-        ),
-        lambda r: r[1],
-    )
+    departments = _unit_roles(session, m.KeyPointDepartment, m.KeyPointDepartment.key_point_id, ids)
+    activities = _activity_refs(session, m.KeyPointActivity.key_point_id, ids)
+    references = _reference_titles(session, m.KeyPointReference.key_point_id, ids)
+    groups = _target_groups(session, m.KeyPointTargetGroup, m.KeyPointTargetGroup.key_point_id, ids)
     tasks = group_by_first(
         session.exec(
             select(m.TraceLink.key_point_id, m.Task.id, m.Task.number, m.TraceLink.score)
@@ -354,13 +293,13 @@ def key_points_public(session: Session, key_points: Sequence[m.KeyPoint]) -> lis
             number=k.number,
             title=k.title,
             body=k.body,
-            sub_paragraphs=paragraphs[k.id],
-            departments=departments[k.id],
+            sub_paragraphs=paragraphs[row_id(k)],
+            departments=departments[row_id(k)],
             all_member_units=k.all_member_units,
-            activities=activities[k.id],
-            references=references[k.id],
-            target_groups=sorted(groups[k.id], key=order.index),
-            tasks=tasks[k.id],
+            activities=activities[row_id(k)],
+            references=references[row_id(k)],
+            target_groups=sorted(groups[row_id(k)], key=order.index),
+            tasks=tasks[row_id(k)],
         )
         for k in key_points
     ]
@@ -496,6 +435,47 @@ def _section_ids(section: str) -> Any:
     if section.isdigit() and len(section) <= 3:
         return select(m.Section.id).where(m.Section.ordinal == int(section))
     return select(m.Section.id).where(m.Section.label == section)
+
+
+# --- links ---------------------------------------------------------------------
+# Tasks and key points have parallel link tables that differ only in the owner column, so
+# each kind of link has one loader: owner id → refs, in the notice's order, in one query.
+
+
+def _unit_roles(session: Session, link: Any, owner: Any, ids: list[Any]) -> dict[int, list[s.DepartmentRole]]:
+    return group_by_first(
+        session.exec(
+            select(owner, m.Department.name, m.Department.full_name, link.role)
+            .join(m.Department)
+            .where(col(owner).in_(ids))
+            .order_by(col(link.position))
+        ),
+        lambda r: s.DepartmentRole(name=r[1], full_name=r[2], role=r[3]),
+    )
+
+
+def _activity_refs(session: Session, owner: Any, ids: list[Any]) -> dict[int, list[s.ActivityRef]]:
+    return group_by_first(
+        session.exec(
+            select(owner, m.Activity.id, m.Activity.name, m.Activity.kind)
+            .join(m.Activity)
+            .where(col(owner).in_(ids))
+            .order_by(col(m.Activity.id))
+        ),
+        lambda r: s.ActivityRef(id=r[1], name=r[2], kind=r[3]),
+    )
+
+
+def _reference_titles(session: Session, owner: Any, ids: list[Any]) -> dict[int, list[str]]:
+    return group_by_first(
+        session.exec(
+            select(owner, m.Reference.title).join(m.Reference).where(col(owner).in_(ids)).order_by(col(m.Reference.id))
+        )
+    )
+
+
+def _target_groups(session: Session, link: Any, owner: Any, ids: list[Any]) -> dict[int, list[str]]:
+    return group_by_first(session.exec(select(owner, link.name).where(col(owner).in_(ids))))
 
 
 # --- helpers -----------------------------------------------------------------

@@ -16,6 +16,7 @@ from app.parser import NoticeFormatError, ParsedNotice, parse_notice_bytes
 from app.parser.records import LINE_KINDS
 from app.search.index import SearchIndex
 from app.services.importer import import_notice
+from app.services.indexing import StoreRecords
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +115,7 @@ def import_file(
     if index is not None and result.status not in ("unchanged", "kept"):
         try:
             index.update_documents(
-                engine, [result.document_id], removed=[result.replaced_id] if result.replaced_id else []
+                StoreRecords(engine), [result.document_id], removed=[result.replaced_id] if result.replaced_id else []
             )
         except Exception:
             log.exception("search index update failed after importing %s; it will be rebuilt from the store", path.name)

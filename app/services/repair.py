@@ -12,11 +12,11 @@ import zlib
 from collections.abc import Callable
 from typing import Concatenate, ParamSpec, Protocol, TypeVar
 
-from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.errors import AppError, IndexUnavailable
 from app.search.index import SearchIndex
+from app.search.source import RecordSource
 
 log = logging.getLogger(__name__)
 # What reading a truncated or overwritten segment raises (read, not memory-mapped: see
@@ -39,8 +39,13 @@ _repairs_lock = threading.Lock()
 class UsesIndex(Protocol):
     """A service answering from a search index that the store can rebuild."""
 
-    index: SearchIndex
-    engine: Engine
+    @property
+    def index(self) -> SearchIndex:
+        """The index read."""
+
+    @property
+    def source(self) -> RecordSource:
+        """What the index is rebuilt from."""
 
 
 S = TypeVar("S", bound=UsesIndex)
@@ -48,7 +53,7 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-def rebuild_in_background(index: SearchIndex, engine: Engine) -> bool:
+def rebuild_in_background(index: SearchIndex, source: RecordSource) -> bool:
     """Start rebuilding `index` from the store unless a rebuild runs or ran lately; True if started."""
     with _repairs_lock:
         started, thread = _repairs.get(id(index), (0.0, None))
@@ -57,7 +62,7 @@ def rebuild_in_background(index: SearchIndex, engine: Engine) -> bool:
 
         def run() -> None:
             try:
-                count = index.rebuild(engine)
+                count = index.rebuild(source)
                 log.warning("search index rebuilt after damage: %d records", count)
             except Exception:
                 log.exception("rebuilding the damaged search index failed; the next failing request retries")
@@ -78,7 +83,7 @@ def repairs_damage(method: Callable[Concatenate[S, P], R]) -> Callable[Concatena
             raise  # the client's mistake, or the store's failure (a 503 of its own)
         except DAMAGE as exc:
             log.exception("the search index could not be read; rebuilding it from the store")
-            rebuild_in_background(self.index, self.engine)
+            rebuild_in_background(self.index, self.source)
             raise IndexUnavailable(
                 "the search index could not be read; it is being rebuilt, try again shortly"
             ) from exc

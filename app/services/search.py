@@ -18,6 +18,7 @@ from app import schemas as s
 from app.domain.departments import DepartmentDirectory
 from app.domain.vocabulary import Role
 from app.errors import InvalidQuery
+from app.search.errors import QueryError
 from app.search.highlight import highlight_terms, snippet
 from app.search.index import FACET_FIELDS, SearchIndex
 from app.search.matching import match
@@ -27,6 +28,7 @@ from app.search.ranking import Docs, Ranker
 from app.search.text import fold
 from app.search.understanding import Intent, understand
 from app.services.catalogue import Window, check_target_group, resolve_department
+from app.services.indexing import StoreRecords
 from app.services.repair import repairs_damage
 
 SUGGEST_MAX_CHARS = 50
@@ -91,6 +93,7 @@ class SearchService:
     ) -> None:
         self.index = index
         self.engine = engine
+        self.source = StoreRecords(engine)
         self.directory = directory
         self.max_query_chars = max_query_chars
         self.cache = ResultCache(cache_size)
@@ -101,7 +104,13 @@ class SearchService:
     @repairs_damage
     def search(self, q: str, filters: SearchFilters, window: Window) -> s.SearchResponse:
         """Ranked, filtered, faceted, highlighted hits for a query in the query language."""
-        self.index.sync_in_background(self.engine, every=self.sync_seconds)  # another replica may have written
+        try:
+            return self._search(q, filters, window)
+        except QueryError as exc:  # the engine says what and where; the API answers 400 problem+json
+            raise InvalidQuery(exc.detail, **exc.extra) from exc
+
+    def _search(self, q: str, filters: SearchFilters, window: Window) -> s.SearchResponse:
+        self.index.sync_in_background(self.source, every=self.sync_seconds)  # another replica may have written
         parsed = parse_query(q, max_chars=self.max_query_chars)
         filters = self._canonical(filters)
         key = (self.index.generation, " ".join(fold(q).split()), filters, window)
@@ -109,7 +118,7 @@ class SearchService:
         if cached is not None:
             return cached
         documents = self._documents()
-        with self.index.reading() as searcher:
+        with self.index.reading():
             ranker = self.index.ranker
             assert ranker is not None
             parsed, typed = self._from_pinyin(parsed, ranker)
@@ -139,9 +148,9 @@ class SearchService:
                 )
                 if len(found.hits):
                     facets["kind"] = {**facets["kind"], "activity": len(found.hits)}
-                chips = [_chip(searcher.stored_fields(docnum)) for docnum, _ in found.page]
+                chips = [_chip(ranker.stored_fields(docnum)) for docnum, _ in found.page]
             items = [
-                self._item(searcher.stored_fields(docnum), score, terms, documents, partial=i >= matched.full_on_page)
+                self._item(ranker.stored_fields(docnum), score, terms, documents, partial=i >= matched.full_on_page)
                 for i, (docnum, score) in enumerate(matched.page)
                 if i >= window.offset
             ]
