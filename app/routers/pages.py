@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from xml.sax.saxutils import escape
 
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
-from app.deps import DirectoryDep, SearchDep, SessionDep
+from app.deps import DirectoryDep, SearchDep, SessionDep, SettingsDep
 from app.domain.vocabulary import RecordKind, Role
 from app.errors import AppError, InvalidQuery
 from app.routers.params import MAX_ID
@@ -37,7 +38,7 @@ def search_page(
     target_group: Annotated[str | None, Query(examples=["老年人"], max_length=20)] = None,
     year: Annotated[int | None, Query(ge=1949, le=2100)] = None,
     page: Annotated[int, Query(ge=1, le=1000)] = 1,
-) -> HTMLResponse:
+) -> Response:
     """The search page; the query and filters live in the URL so a result page can be shared."""
     filters = {
         k: v
@@ -73,6 +74,9 @@ def search_page(
     except AppError as exc:
         status = 400 if isinstance(exc, InvalidQuery) else exc.status
         return _render(request, "search.html", status, error=exc.detail, **context)
+    last = views.last_page(result.total)
+    if page > last:  # past the end (an old link, a hand-edited URL): the last page there is
+        return RedirectResponse(query.url(page=last), status_code=303)
     return _render(
         request,
         "search.html",
@@ -157,9 +161,10 @@ def embed_script() -> FileResponse:
 
 
 @router.get("/opensearch.xml")
-def opensearch_description(request: Request) -> Response:
+def opensearch_description(request: Request, settings: SettingsDep) -> Response:
     """Lets browsers add the service as a search engine, with suggestions."""
-    base = str(request.base_url).rstrip("/")
+    # KEPU_PUBLIC_URL, not the client's Host header, behind a proxy; escaped either way.
+    base = escape(settings.public_url or str(request.base_url).rstrip("/"), {'"': "&quot;"})
     xml = (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         '<OpenSearchDescription xmlns="http://a9.com/-/spec/opensearch/1.1/">'

@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from whoosh import index as whoosh_index
+from whoosh.filedb.filestore import FileStorage
 from whoosh.searching import Searcher
 from whoosh.writing import IndexWriter
 
@@ -335,7 +336,8 @@ class SearchIndex:
             # reader of every segment whose id it knows, and a segment's id survives
             # deletions made by another process, so replaced records were answered twice.
             self._adopt_dictionary(self.root / build)
-            ix = whoosh_index.open_dir(str(self.root / build), schema=build_schema())
+            # Read, not memory-mapped: a damaged or truncated file is an exception, never SIGBUS.
+            ix = FileStorage(str(self.root / build), supports_mmap=False).open_index(schema=build_schema())
             old, self._searcher, self._build = self._searcher, ix.searcher(), build
             self._load_ranker()
             self.generation += 1

@@ -472,12 +472,10 @@ def _text(value: str | bytes) -> str:
 
 
 def _segment_key(leaf: IndexReader) -> str:
-    segment = getattr(leaf, "segment", None)
-    # Not a segment reader, or one over no segment (an empty index): never shared.
-    current = segment() if segment is not None else None
-    if current is None:
+    segment = leaf.segment()
+    if segment is None:  # not a segment reader (an empty index): never shared
         return f"reader-{id(leaf)}"
-    return f"{current.segment_id()}:{leaf.doc_count_all()}"
+    return f"{segment.segment_id()}:{leaf.doc_count_all()}"
 
 
 def _read_lengths(leaf: IndexReader, fieldname: str, doccount: int) -> Scores:

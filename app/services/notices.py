@@ -75,10 +75,18 @@ def read_notice(raw: bytes, *, max_bytes: int, source_name: str) -> ParsedNotice
 
 def read_file(path: Path, *, max_bytes: int = 5_000_000) -> ParsedNotice:
     """Read and parse one notice file, or raise NoticeRejected."""
+    # The size is checked before reading, and the read stops one byte past the limit: a
+    # device or pipe (/dev/zero, a FIFO) has no size to check, and must not eat memory.
     try:
-        raw = path.read_bytes()
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise NoticeRejected(f"{path.name}: {size:,} bytes is over the {max_bytes:,}-byte limit for a notice")
+        with path.open("rb") as handle:
+            raw = handle.read(max_bytes + 1)
     except OSError as exc:
         raise NoticeRejected(f"{path}: cannot read the file ({exc.strerror})") from exc
+    if len(raw) > max_bytes:
+        raise NoticeRejected(f"{path.name}: more than the {max_bytes:,}-byte limit for a notice")
     return read_notice(raw, max_bytes=max_bytes, source_name=path.name)
 
 

@@ -29,6 +29,7 @@ from app.search.text import fold
 from app.search.understanding import Intent, understand
 from app.services.catalogue import Window, check_target_group, resolve_department
 from app.services.indexing import StoreRecords
+from app.services.repair import repairs_damage
 
 SUGGEST_MAX_CHARS = 50
 LEDGER_KINDS = ("task", "key_point")
@@ -102,6 +103,7 @@ class SearchService:
         self._names: tuple[int, list[str], dict[int, s.DocumentRef]] | None = None
         self._pinyin_table: tuple[int, PinyinTable] | None = None
 
+    @repairs_damage
     def search(self, q: str, filters: SearchFilters, window: Window) -> s.SearchResponse:
         """Ranked, filtered, faceted, highlighted hits for a query in the query language."""
         try:
@@ -192,6 +194,7 @@ class SearchService:
         self.cache.put(key, response)
         return response
 
+    @repairs_damage
     def suggest(self, q: str, limit: int) -> list[str]:
         """Completions for what has been typed so far: activity names, units, frequent words."""
         prefix = fold(q.strip())

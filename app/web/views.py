@@ -101,6 +101,11 @@ def active_filters(query: PageQuery) -> list[tuple[str, str]]:
     ]
 
 
+def last_page(total: int) -> int:
+    """The number of the last result page (1 when there are no results)."""
+    return max(1, -(-total // PAGE_SIZE))
+
+
 def pages(query: PageQuery, total: int) -> list[dict[str, Any]]:
     """Page links around the current page."""
     count = -(-total // PAGE_SIZE)
