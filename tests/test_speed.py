@@ -30,6 +30,7 @@ from app.search.schema import build_schema
 from app.search.text import fold
 from app.search.understanding import understand
 from app.services.importer import import_notice
+from app.services.search import SearchService
 from bench.quality import JUDGED_QUERIES, load_judged
 
 
@@ -322,3 +323,15 @@ class TestSegmentCaches:
         assert len(fresh.term("body", "科幻")) == len(ranker.term("body", "科幻")) > 0
         fresh.term("grams", "科普")
         assert decoded == []  # the first searches on the new build decode nothing
+
+
+def test_the_pinyin_table_is_rebuilt_off_the_request_path(search_index: SearchIndex, store: Engine) -> None:
+    service = SearchService(search_index, store, load_directory(), max_query_chars=200, cache_size=0)
+    first = service._pinyin()
+    assert first.exact("kehuan")
+    search_index.rebuild(store)  # a new generation
+    assert service._pinyin() is first  # the old readings answer at once
+    service._pinyin_refresh.join(timeout=60)
+    table = service._pinyin_table
+    assert table is not None and table[0] == search_index.generation and table[1] is not first
+    assert service._pinyin() is table[1] and table[1].exact("kehuan")
