@@ -335,3 +335,13 @@ def test_the_pinyin_table_is_rebuilt_off_the_request_path(search_index: SearchIn
     table = service._pinyin_table
     assert table is not None and table[0] == search_index.generation and table[1] is not first
     assert service._pinyin() is table[1] and table[1].exact("kehuan")
+
+
+def test_an_empty_index_ranks_nothing(search_index: SearchIndex, tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    ix = create_in(str(tmp_path / "empty"), build_schema())
+    with ix.searcher() as searcher:
+        ranker = Ranker(searcher, FACET_FIELDS, SCORED_FIELDS)
+        hits = ranker.scores(wq.Or([wq.Term("body", "科普"), wq.Term("grams", "科普")]))
+        assert len(hits) == 0 and ranker.live_docs().size == 0 and ranker.facet_counts("kind", hits) == {}
+    ix.close()

@@ -40,7 +40,7 @@ TERM_CACHE_POSTINGS = 8_000_000  # scored postings per searcher ≈ 128 MB of (d
 SEGMENT_CACHE_POSTINGS = 16_000_000  # decoded postings across segments ≈ 128 MB of (int32, float32)
 SEGMENTS_KEPT = 64  # segments whose lengths, facet columns and display fields stay decoded
 TEXT_CACHE_SIZE = 200_000  # stored records kept per segment
-DENSE_SHARE = 8  # an Or over more than size / DENSE_SHARE postings is summed on a dense array
+DENSE_SHARE = 8  # an Or over more than size / DENSE_SHARE postings (or facets over as many matches) goes dense
 Docs = npt.NDArray[np.int64]
 Scores = npt.NDArray[np.float64]
 LocalDocs = npt.NDArray[np.int32]
@@ -339,12 +339,12 @@ class Ranker:
 
     def stored_fields(self, docnum: int) -> dict[str, Any]:
         """A record's stored fields (kept per segment, so they survive a refresh)."""
-        leaf, offset, segment = self.leaves[int(np.searchsorted(self._offsets, docnum, side="right")) - 1]
+        leaf, offset, segment = self._leaf(docnum)
         return segment.stored_fields(leaf, docnum - offset)
 
     def folded_text(self, docnum: int) -> str:
         """A record's title and body, folded (kept per segment, bounded)."""
-        leaf, offset, segment = self.leaves[int(np.searchsorted(self._offsets, docnum, side="right")) - 1]
+        leaf, offset, segment = self._leaf(docnum)
         local = docnum - offset
         text = segment.texts.get(local)
         if text is None:
@@ -352,6 +352,11 @@ class Ranker:
             text = fold(f"{stored.get('title', '')}\n{stored.get('body', '')}")
             segment.texts[local] = text
         return text
+
+    def _leaf(self, docnum: int) -> tuple[IndexReader, int, SegmentData]:
+        if len(self.leaves) == 1:
+            return self.leaves[0]
+        return self.leaves[int(np.searchsorted(self._offsets, docnum, side="right")) - 1]
 
     def _expand(self, fieldname: str, prefix: str) -> list[str]:
         # Walking Whoosh's term index costs ~0.3 ms a prefix; a searcher's terms never change.
@@ -478,10 +483,10 @@ def _text(value: str | bytes) -> str:
 
 
 def _segment_key(leaf: IndexReader) -> str:
-    segment = getattr(leaf, "segment", None)
+    segment = leaf.segment() if hasattr(leaf, "segment") else None
     if segment is None:  # not a segment reader (an empty index): never shared
         return f"reader-{id(leaf)}"
-    return f"{segment().segment_id()}:{leaf.doc_count_all()}"
+    return f"{segment.segment_id()}:{leaf.doc_count_all()}"
 
 
 def _read_lengths(leaf: IndexReader, fieldname: str, doccount: int) -> Scores:
