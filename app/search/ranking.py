@@ -39,7 +39,8 @@ B = 0.75
 TERM_CACHE_POSTINGS = 8_000_000  # scored postings per searcher ≈ 128 MB of (docnum, score) pairs
 SEGMENT_CACHE_POSTINGS = 16_000_000  # decoded postings across segments ≈ 128 MB of (int32, float32)
 SEGMENTS_KEPT = 64  # segments whose lengths, facet columns and display fields stay decoded
-TEXT_CACHE_SIZE = 200_000  # stored records kept per segment
+TEXT_CACHE_SIZE = 200_000
+PHRASE_CACHE_SIZE = 10_000  # phrases whose matching documents a searcher keeps  # stored records kept per segment
 DENSE_SHARE = 8  # an Or over more than size / DENSE_SHARE postings (or facets over as many matches) goes dense
 Docs = npt.NDArray[np.int64]
 Scores = npt.NDArray[np.float64]
@@ -220,6 +221,7 @@ class Ranker:
         self._live: Docs | None = None
         self._unions: dict[tuple[str, tuple[str, ...]], Docs] = {}
         self._prefixes: dict[tuple[str, str], list[str]] = {}
+        self._phrases: dict[tuple[str, str, int], Docs] = {}
         self._lock = threading.Lock()
         # Facet columns: counting a query's facets is one gather and a bincount over its matches.
         self.columns: dict[str, FacetColumn] = {name: self._column(name) for name in facet_fields}
@@ -325,9 +327,22 @@ class Ranker:
             return _sum([self.scores(sub) for sub in q.subqueries], self.size).scaled(q.boost)
         if isinstance(q, wq.Phrase):
             words = _intersect([self.term(q.fieldname, w) for w in q.words], self.size)
-            positional = np.fromiter(q.docs(self.searcher), np.int64)
-            return words.keep(np.isin(words.docs, positional)).scaled(q.boost)
+            return words.keep(contains(self._phrase(q), words.docs, self.size)).scaled(q.boost)
         raise TypeError(f"cannot rank a {type(q).__name__} query")
+
+    def _phrase(self, q: wq.Phrase) -> Docs:
+        # Whoosh checks positions document by document (tens of microseconds each); the
+        # documents holding a phrase are, like a term's, fixed for a searcher: kept with them.
+        key = (q.fieldname, "\x00phrase\x00" + "\x00".join(q.words), q.slop)
+        with self._lock:
+            cached = self._phrases.get(key)
+        if cached is None:
+            cached = np.fromiter(sorted(q.docs(self.searcher)), np.int64)
+            with self._lock:
+                if len(self._phrases) >= PHRASE_CACHE_SIZE:
+                    self._phrases.clear()
+                self._phrases[key] = cached
+        return cached
 
     def live_docs(self) -> Docs:
         """Every document not deleted, in index order."""
@@ -448,10 +463,12 @@ def _sum(parts: list[Hits], size: int = 0) -> Hits:
             present[p.docs] = True
         docs = np.flatnonzero(present)
         return Hits(docs, summed[docs])
+    # Few postings: one stable sort of them all, then each run of a document summed.
     docs = np.concatenate([p.docs for p in parts])
-    scores = np.concatenate([p.scores for p in parts])
-    unique, inverse = np.unique(docs, return_inverse=True)
-    return Hits(unique, np.bincount(inverse, weights=scores, minlength=unique.size).astype(np.float64))
+    order = np.argsort(docs, kind="stable")
+    docs, scores = docs[order], np.concatenate([p.scores for p in parts])[order]
+    starts = np.flatnonzero(np.concatenate(([True], docs[1:] != docs[:-1])))
+    return Hits(docs[starts], np.add.reduceat(scores, starts))
 
 
 def _intersect(parts: list[Hits], size: int = 0) -> Hits:
