@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 from collections import OrderedDict
@@ -31,6 +32,7 @@ from app.services.catalogue import Window, check_target_group, resolve_departmen
 from app.services.indexing import StoreRecords
 from app.services.repair import repairs_damage
 
+log = logging.getLogger(__name__)
 SUGGEST_MAX_CHARS = 50
 LEDGER_KINDS = ("task", "key_point")
 PINYIN_VOCABULARY = 5000  # most frequent index words per field that get a pinyin reading
@@ -102,6 +104,7 @@ class SearchService:
         self.sync_seconds = sync_seconds
         self._names: tuple[int, list[str], dict[int, s.DocumentRef]] | None = None
         self._pinyin_table: tuple[int, PinyinTable] | None = None
+        self._pinyin_refresh = threading.Thread()  # never started: no refresh running
 
     @repairs_damage
     def search(self, q: str, filters: SearchFilters, window: Window) -> s.SearchResponse:
@@ -254,25 +257,40 @@ class SearchService:
         return ParsedQuery(parsed.text, clauses), typed
 
     def _pinyin(self) -> PinyinTable:
-        # Built on first use per index build: a few thousand words, tenths of a second.
-        if self._pinyin_table is None or self._pinyin_table[0] != self.index.generation:
+        # Built on first use: a few thousand words, tenths of a second to a second. After a
+        # write (a new index generation) the old readings keep answering while the new table
+        # is made off the request path, so the first search after every write does not pay it.
+        current = self._pinyin_table
+        if current is None:
+            current = self._pinyin_table = (self.index.generation, self._build_pinyin())
+        elif current[0] != self.index.generation and not self._pinyin_refresh.is_alive():
+            self._pinyin_refresh = threading.Thread(target=self._refresh_pinyin, name="kepu-pinyin", daemon=True)
+            self._pinyin_refresh.start()
+        return current[1]
+
+    def _refresh_pinyin(self) -> None:
+        try:
             generation = self.index.generation
-            with self.index.reading() as searcher:
-                reader = searcher.reader()
-                frequent = [
-                    (text.decode("utf-8") if isinstance(text, bytes) else text, math.log1p(freq))
-                    for fieldname in ("title", "body")
-                    for freq, text in reader.most_frequent_terms(fieldname, PINYIN_VOCABULARY)
-                ]
-            segmenter = self.index.segmenter
-            vocabulary = [
-                *((name, UNIT_PINYIN_WEIGHT) for name in self.directory.all_spellings()),
-                *((name, ACTIVITY_PINYIN_WEIGHT) for name in self._names_list()),
-                *((term, 1.0) for term in (segmenter.terms if segmenter else [])),
-                *frequent,
+            self._pinyin_table = (generation, self._build_pinyin())
+        except Exception:  # the index closed meanwhile: the next search tries again
+            log.warning("pinyin table refresh failed; the previous one keeps answering", exc_info=True)
+
+    def _build_pinyin(self) -> PinyinTable:
+        with self.index.reading() as searcher:
+            reader = searcher.reader()
+            frequent = [
+                (text.decode("utf-8") if isinstance(text, bytes) else text, math.log1p(freq))
+                for fieldname in ("title", "body")
+                for freq, text in reader.most_frequent_terms(fieldname, PINYIN_VOCABULARY)
             ]
-            self._pinyin_table = (generation, PinyinTable(vocabulary))
-        return self._pinyin_table[1]
+        segmenter = self.index.segmenter
+        vocabulary = [
+            *((name, UNIT_PINYIN_WEIGHT) for name in self.directory.all_spellings()),
+            *((name, ACTIVITY_PINYIN_WEIGHT) for name in self._names_list()),
+            *((term, 1.0) for term in (segmenter.terms if segmenter else [])),
+            *frequent,
+        ]
+        return PinyinTable(vocabulary)
 
     def _canonical(self, filters: SearchFilters) -> SearchFilters:
         check_target_group(filters.target_group)
