@@ -32,7 +32,7 @@ from app.search.analysis import use_segmenter
 from app.search.dictionary import Segmenter
 from app.search.ranking import Ranker
 from app.search.schema import SCHEMA_VERSION, build_schema
-from app.search.source import RecordSource, SourceVersion
+from app.search.source import Changes, RecordSource, SourceVersion
 
 log = logging.getLogger(__name__)
 META = "kepu-meta.json"
@@ -51,6 +51,7 @@ class IndexMeta:
     dictionary: str
     built_at: float
     schema_version: int = 0
+    position: int | None = None  # the source's change-log position the build has applied (None: unknown)
 
 
 class SearchIndex:
@@ -68,6 +69,11 @@ class SearchIndex:
         self.ranker: Ranker | None = None
         self._last_sync = 0.0
         self._background = threading.Thread()  # never started: "no sync running"
+        self._follower = threading.Thread()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self.rebuilds = 0  # full builds and change-log catch-ups this process made (tests, logs)
+        self.catch_ups = 0
 
     # --- lifecycle -------------------------------------------------------------
 
@@ -80,7 +86,11 @@ class SearchIndex:
         return self
 
     def close(self) -> None:
-        """Wait for a background sync, then close the searcher."""
+        """Stop following, wait for a background sync, then close the searcher."""
+        self._stop.set()
+        self._wake.set()
+        if self._follower.is_alive():
+            self._follower.join(timeout=120)
         if self._background.is_alive():
             self._background.join(timeout=120)
         with self._lock:
@@ -89,7 +99,13 @@ class SearchIndex:
                 self._searcher = None
 
     def sync(self, source: RecordSource, *, force: bool = False, every: float = 0.0) -> bool:
-        """Rebuild when the live build is missing, stale or unreadable; True if it rebuilt."""
+        """Bring the index in step with the source; True if it had to change it.
+
+        A stale build applies the source's changes since its position (a catch-up); it is
+        rebuilt in full only when it is missing or unreadable, its position has been trimmed
+        from the change log, the schema or the dictionary changed, or the catch-up does not
+        add up to the source's record count.
+        """
         now = time.monotonic()
         if not force and now - self._last_sync < every:
             return False
@@ -99,11 +115,39 @@ class SearchIndex:
             self._refresh()
             return False
         with self.write_lock():
-            if self._matches(source.version()):  # another process rebuilt while we waited
+            state = source.version()
+            if self._matches(state):  # another process caught up or rebuilt while we waited
                 self._refresh()
                 return False
-            self._rebuild_locked(source)
+            if self._catch_up_locked(source, state):
+                self._refresh()
+            else:
+                self._rebuild_locked(source)
         return True
+
+    def follow(self, source: RecordSource, *, every: float) -> None:
+        """Keep in step with the source from a background thread: every `every` seconds, or at once on wake()."""
+        if self._follower.is_alive():
+            return
+        self._stop.clear()
+
+        def run() -> None:
+            while not self._stop.is_set():
+                self._wake.wait(timeout=every)
+                self._wake.clear()
+                if self._stop.is_set():
+                    return
+                try:
+                    self.sync(source, force=True)
+                except Exception:
+                    log.exception("index sync failed; the current build keeps serving")
+
+        self._follower = threading.Thread(target=run, name="kepu-index-follow", daemon=True)
+        self._follower.start()
+
+    def wake(self) -> None:
+        """Check the source now (a write was announced), not at the next interval."""
+        self._wake.set()
 
     def sync_in_background(self, source: RecordSource, *, every: float) -> None:
         """From the request path: check at most every `every` seconds; rebuild off-thread.
@@ -112,7 +156,7 @@ class SearchIndex:
         replica wrote to the shared store) is rebuilt; the new build is adopted when done.
         """
         now = time.monotonic()
-        if now - self._last_sync < every or self._background.is_alive():
+        if now - self._last_sync < every or self._background.is_alive() or self._follower.is_alive():
             return
         self._last_sync = now
 
@@ -131,38 +175,8 @@ class SearchIndex:
             return self._rebuild_locked(source)
 
     def update_documents(self, source: RecordSource, document_ids: Iterable[int], removed: Iterable[int] = ()) -> None:
-        """Re-index the given documents (after an import); rebuild instead when the dictionary grew."""
-        assert self.segmenter is not None
-        with self.write_lock():
-            terms = source.terms()
-            segmenter = self.segmenter
-            if set(Segmenter(self.cache_dir, terms).terms) - set(segmenter.terms):
-                self._rebuild_locked(source)
-                return
-            build = self._current_build()
-            if build is None:
-                self._rebuild_locked(source)
-                return
-            ix = whoosh_index.open_dir(str(self.root / build), schema=build_schema())
-            writer = ix.writer(limitmb=128)
-            try:
-                for document_id in {*document_ids, *removed}:
-                    writer.delete_by_term("document", str(document_id))
-                for record in source.records(list(document_ids)):
-                    writer.update_document(**record)
-                writer.commit()
-                indexed = int(ix.doc_count())
-            except BaseException:
-                writer.cancel()
-                raise
-            finally:
-                ix.close()
-            state = source.version()
-            if indexed != state.records:  # records shared between editions moved: start clean
-                self._rebuild_locked(source)
-                return
-            self._write_meta(self.root / build, state, ix_records=indexed)
-        self._refresh()
+        """After this process wrote to the source: catch up now (the change log says what changed)."""
+        self.sync(source, force=True)
 
     # --- reading ---------------------------------------------------------------
 
@@ -209,6 +223,68 @@ class SearchIndex:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
+    def _catch_up_locked(self, source: RecordSource, state: SourceVersion) -> bool:
+        """Apply the source's changes since the live build's position; False when only a rebuild will do."""
+        build = self._current_build()
+        meta = self._read_meta(self.root / build) if build else None
+        if build is None or meta is None or meta.position is None or meta.schema_version != SCHEMA_VERSION:
+            return False
+        segmenter = Segmenter(self.cache_dir, source.terms())
+        if segmenter.fingerprint != meta.dictionary:
+            return False  # other names cut text differently: every record must be cut again
+        changes = source.changes(meta.position, state.position)
+        if changes is None:
+            return False
+        started = time.perf_counter()
+        if self.segmenter is None or self.segmenter.fingerprint != meta.dictionary:
+            self.segmenter = Segmenter.shared(self.cache_dir, segmenter.terms)
+            use_segmenter(self.segmenter)
+        try:
+            indexed, applied = self._apply_changes(self.root / build, source, changes)
+        except Exception as exc:  # a damaged build: rebuild it
+            log.warning("catching up index build %s failed (%s); rebuilding", build, exc)
+            return False
+        if indexed != state.records:
+            log.warning("index holds %d records after catching up, the source %d; rebuilding", indexed, state.records)
+            return False
+        self._write_meta(self.root / build, state, ix_records=indexed)
+        self.catch_ups += 1
+        log.info(
+            "index caught up to position %d: %d records re-read in %.3fs",
+            state.position,
+            applied,
+            time.perf_counter() - started,
+        )
+        return True
+
+    def _apply_changes(self, path: Path, source: RecordSource, changes: Changes) -> tuple[int, int]:
+        """Delete what the changes name, add what the source holds for them now; (records indexed, re-read)."""
+        ix = whoosh_index.open_dir(str(path), schema=build_schema())
+        try:
+            stale = set(changes.records)
+            if changes.documents:
+                # What the index holds under a changed document may now live elsewhere (an
+                # activity shared with another edition) or nowhere: each is re-read by uid.
+                with ix.searcher() as searcher:
+                    for document_id in changes.documents:
+                        stale.update(fields["uid"] for fields in searcher.documents(document=str(document_id)))
+            fresh = list(source.records(sorted(changes.documents))) if changes.documents else []
+            have = {record["uid"] for record in fresh}
+            fresh += [r for r in source.records_by_uid(sorted(stale - have)) if r["uid"] not in have]
+            writer = ix.writer(limitmb=128)
+            try:
+                for uid in stale - {record["uid"] for record in fresh}:
+                    writer.delete_by_term("uid", uid)
+                for record in fresh:
+                    writer.update_document(**record)  # deletes the old copy by its unique uid
+                writer.commit()
+            except BaseException:
+                writer.cancel()
+                raise
+            return int(ix.doc_count()), len(fresh)
+        finally:
+            ix.close()
+
     def _rebuild_locked(self, source: RecordSource) -> int:
         assert self.segmenter is not None
         state = source.version()
@@ -235,6 +311,7 @@ class SearchIndex:
             raise
         ix.close()
         self._write_meta(path, state, ix_records=count)
+        self.rebuilds += 1
         (path / DICTIONARY).write_text("\n".join(self.segmenter.terms), "utf-8")
         self._point_current_at(build)
         log.info("index rebuilt: %d records in %.2fs", count, time.perf_counter() - started)
@@ -246,7 +323,13 @@ class SearchIndex:
         assert self.segmenter is not None
         records = ix_records if ix_records is not None else state.records
         meta = IndexMeta(
-            state.generation, state.fingerprint, records, self.segmenter.fingerprint, time.time(), SCHEMA_VERSION
+            state.generation,
+            state.fingerprint,
+            records,
+            self.segmenter.fingerprint,
+            time.time(),
+            SCHEMA_VERSION,
+            state.position,
         )
         tmp = path / f".{META}.tmp"
         tmp.write_text(json.dumps(asdict(meta)), "utf-8")

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import delete, exists, update
+from sqlalchemy import delete, exists
 from sqlmodel import Session, SQLModel, col, select
 
 from app import models as m
@@ -14,6 +13,7 @@ from app.domain.departments import DepartmentDirectory, load_directory
 from app.errors import DocumentConflict
 from app.models import row_id
 from app.parser import ParsedNotice
+from app.services.indexing import record_changes
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ def import_notice(
     if older is not None:
         delete_document(session, row_id(older))
     document_id = _insert(session, notice, source_name, directory)
-    bump_generation(session)
+    record_changes(session, documents=[document_id])
     return ImportResult(
         document_id,
         "replaced" if older else "created",
@@ -92,24 +92,7 @@ def delete_document(session: Session, document_id: int) -> None:
             ~exists().where(col(m.KeyPointDepartment.department_id) == m.Department.id),
         )
     )
-    bump_generation(session)
-
-
-def bump_generation(session: Session) -> int:
-    """Mark the store as changed; replicas compare this with their index's generation."""
-    state = session.get(m.StoreState, 1)
-    if state is None:
-        state = m.StoreState(id=1, generation=0)
-        session.add(state)
-        session.flush()
-    session.execute(
-        update(m.StoreState)
-        .where(col(m.StoreState.id) == 1)
-        .values(generation=m.StoreState.generation + 1, updated_at=dt.datetime.now(dt.UTC))
-    )
-    session.flush()
-    session.refresh(state)
-    return state.generation
+    record_changes(session, documents=[document_id])
 
 
 def _get_or_create(session: Session, cache: dict[str, int], model: type[SQLModel], key: str, **values: object) -> int:
