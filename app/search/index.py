@@ -63,7 +63,8 @@ class SearchIndex:
         self.segmenter: Segmenter | None = None
         self._build: str | None = None
         self._searcher: Searcher | None = None
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # held by every search, and to switch searchers
+        self._refreshing = threading.Lock()  # one thread opens a new searcher at a time
         self.generation = -1  # bumps whenever the searcher changes; keys the result cache
         self._checked_at = 0.0
         self.ranker: Ranker | None = None
@@ -189,7 +190,9 @@ class SearchIndex:
         now = time.monotonic()
         if self._searcher is None or now - self._checked_at >= REFRESH_CHECK_SECONDS:
             self._checked_at = now
-            self._refresh()
+            # Under the read lock: never wait for another thread's refresh (it needs that
+            # lock to switch), keep answering from the current searcher meanwhile.
+            self._refresh(wait=self._searcher is None)
         if self._searcher is None:
             raise RuntimeError("the search index is not open")
         return self._searcher
@@ -235,7 +238,7 @@ class SearchIndex:
         changes = source.changes(meta.position, state.position)
         if changes is None:
             return False
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.thread_time()
         if self.segmenter is None or self.segmenter.fingerprint != meta.dictionary:
             self.segmenter = Segmenter.shared(self.cache_dir, segmenter.terms)
             use_segmenter(self.segmenter)
@@ -250,10 +253,11 @@ class SearchIndex:
         self._write_meta(self.root / build, state, ix_records=indexed)
         self.catch_ups += 1
         log.info(
-            "index caught up to position %d: %d records re-read in %.3fs",
+            "index caught up to position %d: %d records re-read in %.3fs (cpu %.3fs)",
             state.position,
             applied,
             time.perf_counter() - started,
+            time.thread_time() - cpu,
         )
         return True
 
@@ -361,6 +365,9 @@ class SearchIndex:
         expected = (state.generation, state.fingerprint, state.records, SCHEMA_VERSION)
         if meta is None or (meta.generation, meta.fingerprint, meta.records, meta.schema_version) != expected:
             return False
+        with self._lock:  # the build this process reads, unchanged on disk: it opened, so it is readable
+            if build == self._build and self._searcher is not None and self._searcher.up_to_date():
+                return True
         try:
             ix = whoosh_index.open_dir(str(self.root / build), schema=build_schema())
             try:
@@ -371,29 +378,43 @@ class SearchIndex:
             log.warning("index build %s unreadable (%s); rebuilding", build, exc)
             return False
 
-    def _refresh(self) -> None:
-        with self._lock:
+    def _refresh(self, *, wait: bool = True) -> None:
+        """Switch to the live build's newest state; the new searcher and ranker are made off the read lock."""
+        if not self._refreshing.acquire(blocking=wait):
+            return
+        try:
             build = self._current_build()
             if build is None:
                 return
-            if build == self._build and self._searcher is not None and self._searcher.up_to_date():
-                return
+            with self._lock:
+                if build == self._build and self._searcher is not None and self._searcher.up_to_date():
+                    return
             # Always a new searcher, never Whoosh's Searcher.refresh(): refresh() reuses the
             # reader of every segment whose id it knows, and a segment's id survives
             # deletions made by another process, so replaced records were answered twice.
             self._adopt_dictionary(self.root / build)
             ix = whoosh_index.open_dir(str(self.root / build), schema=build_schema())
-            old, self._searcher, self._build = self._searcher, ix.searcher(), build
-            self._load_ranker()
-            self.generation += 1
+            searcher = ix.searcher()
+            try:
+                ranker = self._make_ranker(searcher)
+            except BaseException:
+                searcher.close()
+                raise
+            # Searches hold the read lock from start to end: none is using the old searcher
+            # once the switch has it, so it can be closed.
+            with self._lock:
+                old, self._searcher, self._build, self.ranker = self._searcher, searcher, build, ranker
+                self.generation += 1
             if old is not None:
                 old.close()
+        finally:
+            self._refreshing.release()
 
-    def _load_ranker(self) -> None:
+    def _make_ranker(self, searcher: Searcher) -> Ranker:
         # Posting lists and facet values are read per searcher, so a new searcher needs a
-        # new ranker; built before the swap, so searches never see a half-made one.
-        assert self._searcher is not None
-        self.ranker = Ranker(self._searcher, FACET_FIELDS, scored_fields=("title", "body", "grams"))
+        # new ranker; made before the switch, so searches never see a half-made one, and
+        # while searches go on against the current one (it takes a while on a large index).
+        return Ranker(searcher, FACET_FIELDS, scored_fields=("title", "body", "grams"))
 
     def _adopt_dictionary(self, path: Path) -> None:
         # Another process may have built this index with more names in its dictionary;
