@@ -125,6 +125,14 @@ class TestChangeLog:
         assert _log(store)[-1] == (None, "task:5")
         assert (after.generation, after.position) == (before.generation + 1, before.position + 1)
 
+    def test_a_change_naming_nothing_makes_replicas_rebuild(self, store: Engine) -> None:
+        with unit_of_work(store) as session:
+            record_changes(session)
+        assert _log(store)[-1] == (None, None)
+        with Session(store) as session:
+            assert indexing.read_changes(session, 1, 2) is None
+            assert indexing.read_changes(session, 0, 1) is not None
+
     def test_the_log_is_trimmed_and_says_how_far(self, store: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setattr(indexing, "CHANGE_LOG_KEEP", 2)
         for n in range(1, 5):

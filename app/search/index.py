@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 META = "kepu-meta.json"
 FACET_FIELDS = ("kind", "department", "section", "target_group")
 REFRESH_CHECK_SECONDS = 0.5
+MIN_FOLLOW_SECONDS = 0.05  # a following thread never polls faster than this, whatever the setting
 DICTIONARY = "dictionary.txt"
 
 
@@ -134,7 +135,7 @@ class SearchIndex:
 
         def run() -> None:
             while not self._stop.is_set():
-                self._wake.wait(timeout=every)
+                self._wake.wait(timeout=max(every, MIN_FOLLOW_SECONDS))
                 self._wake.clear()
                 if self._stop.is_set():
                     return

@@ -80,12 +80,13 @@ def record_changes(session: Session, *, documents: Iterable[int] = (), records: 
     now = dt.datetime.now(dt.UTC)
     entries = [m.ChangeLog(document_id=d, changed_at=now) for d in sorted(set(documents))]
     entries += [m.ChangeLog(record=r, changed_at=now) for r in sorted(set(records))]
+    # Nothing named: a change the log cannot describe; replicas rebuild rather than miss it.
+    entries = entries or [m.ChangeLog(changed_at=now)]
     session.add_all(entries)
     session.flush()
-    if entries:
-        _trim(session, max(row_seq(e) for e in entries))
-        if session.get_bind().dialect.name == "postgresql":
-            session.execute(text("SELECT pg_notify(:channel, :payload)"), {"channel": CHANGE_CHANNEL, "payload": ""})
+    _trim(session, max(row_seq(e) for e in entries))
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_notify(:channel, :payload)"), {"channel": CHANGE_CHANNEL, "payload": ""})
     return generation
 
 
@@ -147,7 +148,7 @@ def read_store_version(engine: Engine) -> SourceVersion:
 
 
 def read_changes(session: Session, since: int, until: int) -> Changes | None:
-    """Documents and records changed in (since, until]; None when entries after `since` were trimmed."""
+    """Documents and records changed in (since, until]; None (rebuild) when some were trimmed or are unnamed."""
     trimmed = session.exec(select(m.StoreState.trimmed_through).where(col(m.StoreState.id) == 1)).first() or 0
     if since < trimmed or since > until:  # fell off the log, or the store is not the one indexed
         return None
@@ -156,6 +157,8 @@ def read_changes(session: Session, since: int, until: int) -> Changes | None:
             col(m.ChangeLog.seq) > since, col(m.ChangeLog.seq) <= until
         )
     ).all()
+    if any(d is None and r is None for d, r in rows):  # an unnamed change: rebuild
+        return None
     return Changes(
         until,
         frozenset(d for d, _ in rows if d is not None),
