@@ -251,7 +251,7 @@ class TestStore:
             (4, 12, 67, 34),
             (4, 12, 67, 33),
             (8, 12, 67, 34),
-            (10, 12, 0, 0),  # units on key points only: counted on tasks
+            (10, 12, 0, 12),  # no ledger: the units named on the key points
         ]
 
 

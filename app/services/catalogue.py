@@ -84,9 +84,19 @@ def _document(session: Session, doc: m.Document) -> s.DocumentPublic:
         sections=len(sections),
         key_points=_count(session, select(m.KeyPoint).where(m.KeyPoint.document_id == doc.id)),
         tasks=_count(session, select(m.Task).where(m.Task.document_id == doc.id)),
+        # Units named on tasks, or on key points in an edition without a ledger (units inline).
         departments=session.exec(
-            select(func.count(func.distinct(m.TaskDepartment.department_id))).where(
-                col(m.TaskDepartment.task_id).in_(task_ids)
+            select(func.count(func.distinct(m.Department.id))).where(
+                or_(
+                    col(m.Department.id).in_(
+                        select(m.TaskDepartment.department_id).where(col(m.TaskDepartment.task_id).in_(task_ids))
+                    ),
+                    col(m.Department.id).in_(
+                        select(m.KeyPointDepartment.department_id).where(
+                            col(m.KeyPointDepartment.key_point_id).in_(kp_ids)
+                        )
+                    ),
+                )
             )
         ).one(),
         activities=session.exec(
