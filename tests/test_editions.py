@@ -481,3 +481,22 @@ class TestCommandLine:
         assert json.loads(again.stdout)[0]["status"] == "unchanged"
         stats = json.loads(kepu("stats").output)
         assert (stats["documents"], stats["tasks"]) == (5, 67 * 4)
+
+
+def test_province_and_issuer_select_the_provincial_edition(engine: Engine, tmp_path: Path) -> None:
+    ids = _store(engine, "seed", "2023-province.txt")
+    app = create_app(Settings(KEPU_DATA_DIR=tmp_path / "data"), engine=engine)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        both = client.get("/api/v1/search", params={"q": "科普日"}).json()
+        assert both["facets"]["year"] == {"2023": both["total"]}
+        assert both["facets"]["province"] == {"某省": both["facets"]["document"][str(ids["2023-province.txt"])]}
+        provincial = client.get("/api/v1/search", params={"q": "科普日", "province": "某省"}).json()
+        assert {i["document"]["province"] for i in provincial["items"]} == {"某省"}
+        office = "全民科学素质纲要实施工作办公室"
+        national = client.get("/api/v1/search", params={"q": "科普日", "issuer": office}).json()
+        assert {i["document"]["id"] for i in national["items"]} == {ids["seed"]}
+        assert client.get("/api/v1/search", params={"q": "科普日", "province": "另省"}).status_code == 422
+        assert client.get("/api/v1/search", params={"q": "科普日", "issuer": "某办公室"}).status_code == 422
+        tasks = client.get("/api/v1/tasks", params={"province": "某省"}).json()
+        assert tasks["total"] == 67 and tasks["items"][0]["document"]["id"] == ids["2023-province.txt"]
+        assert client.get("/api/v1/key-points", params={"issuer": office}).json()["total"] == 12

@@ -140,14 +140,15 @@ def list_tasks(
     document: int | None = None,
     year: int | None = None,
     province: str | None = None,
+    issuer: str | None = None,
     sort: TaskSort = "document",
 ) -> s.Page[s.TaskPublic]:
     """Tasks matching every filter given."""
     query = select(m.Task)
     if document is not None:
         query = query.where(m.Task.document_id == document)
-    if year is not None or province is not None:
-        query = query.where(col(m.Task.document_id).in_(_edition_ids(year, province)))
+    if year is not None or province is not None or issuer is not None:
+        query = query.where(col(m.Task.document_id).in_(_edition_ids(year, province, issuer)))
     if department is not None:
         name = resolve_department(session, directory, department, status=422)
         roles = select(m.TaskDepartment.task_id).join(m.Department).where(m.Department.name == name)
@@ -275,13 +276,14 @@ def list_key_points(
     target_group: str | None = None,
     year: int | None = None,
     province: str | None = None,
+    issuer: str | None = None,
 ) -> s.Page[s.KeyPointPublic]:
     """Key points matching every filter given, in document and number order."""
     query = select(m.KeyPoint)
     if document is not None:
         query = query.where(m.KeyPoint.document_id == document)
-    if year is not None or province is not None:
-        query = query.where(col(m.KeyPoint.document_id).in_(_edition_ids(year, province)))
+    if year is not None or province is not None or issuer is not None:
+        query = query.where(col(m.KeyPoint.document_id).in_(_edition_ids(year, province, issuer)))
     if section is not None:
         query = query.where(col(m.KeyPoint.section_id).in_(_section_ids(section)))
     if check_target_group(target_group) is not None:
@@ -513,9 +515,11 @@ def _activity_ids(session: Session, activity: str) -> list[int]:
     return [i for i in ids if i is not None]
 
 
-def _edition_ids(year: int | None, province: str | None) -> Any:
-    """The documents of a year and/or a province, as a subquery."""
+def _edition_ids(year: int | None, province: str | None, issuer: str | None) -> Any:
+    """The documents of a year, a province and/or an issuer, as a subquery."""
     query = select(m.Document.id)
+    if issuer is not None:
+        query = query.where(m.Document.issuer == issuer.strip())
     if year is not None:
         query = query.where(m.Document.year == year)
     if province is not None:
@@ -539,6 +543,6 @@ def _count(session: Session, query: Any) -> int:
 
 def _documents(session: Session, ids: Iterable[int]) -> dict[int, s.DocumentRef]:
     return {
-        row_id(d): s.DocumentRef(id=row_id(d), year=d.year, title=d.title, province=d.province)
+        row_id(d): s.DocumentRef(id=row_id(d), year=d.year, title=d.title, province=d.province, issuer=d.issuer)
         for d in session.exec(select(m.Document).where(col(m.Document.id).in_(list(ids))))
     }
