@@ -54,6 +54,7 @@ class SearchFilters:
     document: int | None = None
     year: int | None = None
     province: str | None = None
+    issuer: str | None = None
 
 
 class ResultCache:
@@ -308,8 +309,11 @@ class SearchService:
         province = filters.province.strip() if filters.province else None
         if province is not None and province not in {d.province for d in self._documents().values()}:
             raise InvalidParameter(f"no provincial edition of {province!r} is stored")
+        issuer = filters.issuer.strip() if filters.issuer else None
+        if issuer is not None and issuer not in {d.issuer for d in self._documents().values()}:
+            raise InvalidParameter(f"no stored edition was issued by {issuer!r}")
         return SearchFilters(
-            filters.kind, department, section, filters.target_group, filters.document, filters.year, province
+            filters.kind, department, section, filters.target_group, filters.document, filters.year, province, issuer
         )
 
     def _documents(self) -> dict[int, s.DocumentRef]:
@@ -324,7 +328,7 @@ class SearchService:
             with Session(self.engine) as session:
                 names = list(session.exec(select(m.Activity.name)).all())
                 docs = {
-                    d.id: s.DocumentRef(id=d.id, year=d.year, title=d.title, province=d.province)
+                    d.id: s.DocumentRef(id=d.id, year=d.year, title=d.title, province=d.province, issuer=d.issuer)
                     for d in session.exec(select(m.Document))
                 }
             self._names = (self.index.generation, names, docs)  # type: ignore[assignment]
@@ -394,27 +398,34 @@ def _filter_query(
 
 def _editions(documents: dict[int, s.DocumentRef], filters: SearchFilters, query_year: int | None) -> list[int]:
     """The documents a year (filtered on or typed in the query) and a province select; [] when none selects."""
-    if filters.year is None and query_year is None and filters.province is None:
+    if filters.year is None and query_year is None and filters.province is None and filters.issuer is None:
         return []
     chosen = [
         i
         for i, d in documents.items()
-        if filters.year in (None, d.year) and query_year in (None, d.year) and filters.province in (None, d.province)
+        if filters.year in (None, d.year)
+        and query_year in (None, d.year)
+        and filters.province in (None, d.province)
+        and filters.issuer in (None, d.issuer)
     ]
     return chosen or [0]  # a year typed in the query and another filtered on: no document has both
 
 
 def _edition_facets(ranker: Ranker, matched: Docs, documents: dict[int, s.DocumentRef]) -> dict[str, dict[str, int]]:
-    """Hits per document and per year: facets over the stored editions, computed from the document field."""
+    """Hits per document, per year and per province: facets over the stored editions, computed from the
+    document field."""
     per_document: dict[str, int] = {}
     per_year: dict[str, int] = {}
+    per_province: dict[str, int] = {}
     for document_id, ref in sorted(documents.items(), key=lambda kv: (-kv[1].year, kv[0])):
         held = ranker.docs_with("document", (str(document_id),))
         count = int(np.intersect1d(matched, held, assume_unique=True).size)
         if count:
             per_document[str(document_id)] = count
             per_year[str(ref.year)] = per_year.get(str(ref.year), 0) + count
-    return {"year": per_year, "document": per_document}
+            if ref.province:
+                per_province[ref.province] = per_province.get(ref.province, 0) + count
+    return {"year": per_year, "document": per_document, "province": per_province}
 
 
 def _has_cjk(text: str) -> bool:
