@@ -71,7 +71,22 @@ def search(
     summary="输入提示 · Suggestions",
     responses={
         **BAD_QUERY,
-        200: {"content": {"application/json": {"example": {"query": "科普", "suggestions": ["科普中国", "科普日"]}}}},
+        200: {
+            "content": {
+                "application/json": {"example": {"query": "科普", "suggestions": ["科普中国", "科普日"]}},
+                # format=opensearch: what browsers read for a search engine's suggestions.
+                "application/x-suggestions+json": {
+                    "schema": {
+                        "type": "array",
+                        # [query, [suggestions]]
+                        "items": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
+                        "minItems": 2,
+                        "maxItems": 2,
+                    },
+                    "example": ["科普", ["科普中国", "科普日"]],
+                },
+            }
+        },
     },
 )
 def suggest(
