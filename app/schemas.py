@@ -686,7 +686,9 @@ class TaskMatch(BaseModel):
 
     a: TaskBrief
     b: TaskBrief
-    score: float = Field(description="0–1: 0.8 × wording (folded character bigrams, Dice) + 0.2 × unit overlap.")
+    score: float = Field(
+        description="0–1: 0.8 × wording (sets of folded character bigrams, Dice) + 0.2 × unit overlap (Jaccard)."
+    )
     change: TaskChange
     units_gained: list[str]
     units_lost: list[str]

@@ -147,6 +147,12 @@ class TestReading:
         assert f"looks like {looks_like}" in info.value.reason
         assert info.value.line == 1
 
+    def test_a_work_points_title_with_a_suffix_is_read(self, seed_text: str) -> None:
+        # Only a title naming another family and no work points is refused (the benchmark's 合成第N册 copies).
+        text = seed_text.replace("2023年全民科学素质行动工作要点", "2023年全民科学素质行动工作要点(征求意见稿)")
+        parsed = parse_notice(text)
+        assert parsed.title == "2023年全民科学素质行动工作要点(征求意见稿)" and len(parsed.tasks) == 67
+
 
 def _counts(parsed: ParsedNotice) -> tuple[int, int, int, int]:
     return len(parsed.sections), len(parsed.key_points), len(parsed.tasks), len(parsed.departments)

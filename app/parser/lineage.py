@@ -10,7 +10,7 @@ task scores ≥ 0.73, the best-scoring unrelated pair 0.42.
 from __future__ import annotations
 
 import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -52,18 +52,19 @@ class Link:
     unit_score: float
 
 
-def grams(text: str) -> Counter[str]:
-    """The character n-grams of folded text, punctuation and spaces left out."""
+def grams(text: str) -> frozenset[str]:
+    """The distinct character n-grams of folded text, punctuation and spaces left out."""
     folded = _NOT_TEXT.sub("", fold_characters(text))
     if len(folded) < NGRAM:
-        return Counter([folded]) if folded else Counter()
-    return Counter(folded[i : i + NGRAM] for i in range(len(folded) - NGRAM + 1))
+        return frozenset([folded]) if folded else frozenset()
+    return frozenset(folded[i : i + NGRAM] for i in range(len(folded) - NGRAM + 1))
 
 
-def text_similarity(a: Counter[str], b: Counter[str]) -> float:
-    """Dice coefficient of two n-gram multisets."""
-    total = sum(a.values()) + sum(b.values())
-    return 2 * sum((a & b).values()) / total if total else 0.0
+def text_similarity(a: frozenset[str], b: frozenset[str]) -> float:
+    """Dice coefficient of two n-gram sets (sets, not counts: a task rarely repeats a bigram, and set
+    intersection runs in C, so two 1,000-task editions compare in seconds)."""
+    total = len(a) + len(b)
+    return 2 * len(a & b) / total if total else 0.0
 
 
 def unit_similarity(a: frozenset[str], b: frozenset[str]) -> float:

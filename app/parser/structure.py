@@ -53,7 +53,7 @@ _OTHER_FAMILIES = (
     (re.compile(r"规划"), "a plan (规划)"),
     (re.compile(r"意见"), "guidance (意见)"),
 )
-_WORK_POINTS = re.compile(r"(工作要点|工作计划)$")
+_WORK_POINTS = re.compile(r"工作要点|工作计划")
 _DATE = re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$")
 _ISSUER_NOTE = re.compile(r"^\((.*代章)\)$")
 _CONTACT = re.compile(r"^\(?\s*联系人\s*:?\s*(.*?)\)?$")
@@ -237,14 +237,19 @@ def _header_line(ln: _Line, found: dict, heading_seen: bool) -> tuple[str, bool]
 
 
 def _check_family(title: str | None, first: _Line) -> None:
-    """Refuse another kind of document of the same family (the 纲要 itself, a 实施方案), naming it."""
+    """Refuse another kind of document of the same family (the 纲要 itself, a 实施方案), naming it.
+
+    Only a title that names no work points and does name another family is refused: a work-points
+    title with a suffix (…工作要点(征求意见稿)) is read as usual.
+    """
     if title is None or _WORK_POINTS.search(title):
         return
     what = next((name for pattern, name in _OTHER_FAMILIES if pattern.search(title)), None)
-    looks = f"looks like {what}" if what else "is titled like no work-points notice"
+    if what is None:
+        return
     raise NoticeFormatError(
-        f"this document {looks}: {title!r}; expected a yearly work-points notice ('20xx年…工作要点'), so nothing "
-        f"was read from it",
+        f"this document looks like {what}: {title!r}; expected a yearly work-points notice ('20xx年…工作要点'), "
+        f"so nothing was read from it",
         line=first.number,
     )
 
