@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -169,7 +170,13 @@ def run_size(tasks: int, repeat: int, work: Path) -> dict[str, Any]:
         baseline.search(q)
         cached.search(q, filters, window)
     names = ("ours", "baseline", "fts5", "tantivy", "ours_cached")
-    runs = (search, baseline.search, fts5.search, tantivy.search, lambda q: cached.search(q, filters, window))
+    runs: tuple[Callable[[str], object], ...] = (
+        search,
+        baseline.search,
+        fts5.search,
+        tantivy.search,
+        lambda q: cached.search(q, filters, window),
+    )
     for name in names:
         samples[name] = []
     for _ in range(repeat):
