@@ -351,9 +351,9 @@ class SearchIndex:
         # Posting lists and facet values are read per searcher, so a new searcher needs a
         # new ranker; built before the swap, so searches never see a half-made one.
         assert self._searcher is not None
-        previous, self.ranker = self.ranker, Ranker(self._searcher, FACET_FIELDS, scored_fields=SCORED_FIELDS)
-        if previous is not None:  # segments kept from the last searcher are cached already: only new ones decode
-            self.ranker.prefetch(previous.hot_terms())
+        # Segments kept from the last searcher are decoded already (app/search/ranking.py); a
+        # new segment's terms decode as queries ask for them, a few at a time.
+        self.ranker = Ranker(self._searcher, FACET_FIELDS, scored_fields=SCORED_FIELDS)
 
     def _adopt_dictionary(self, path: Path) -> None:
         # Another process may have built this index with more names in its dictionary;
