@@ -140,4 +140,4 @@ class Tantivy:
         for _, address in result.hits:
             doc = searcher.doc(address)
             snippet(f"{doc['shown_title'][0]}。{doc['shown_body'][0]}", terms)
-        return int(result.count or 0)
+        return int(getattr(result, "count", 0) or 0)  # count=True: exact (the stubs omit it)

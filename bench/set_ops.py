@@ -48,8 +48,8 @@ def and_bitmap(a: Docs, b: Docs, size: int) -> Docs:
     small, large = (a, b) if a.size <= b.size else (b, a)
     mask = np.zeros(size, dtype=bool)
     mask[large] = True
-    kept: Docs = small[mask[small]]
-    return kept
+    found: Docs = small[mask[small]]
+    return found
 
 
 def or_unique(a: Docs, b: Docs, size: int) -> Docs:

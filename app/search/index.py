@@ -419,11 +419,10 @@ class SearchIndex:
     def _make_ranker(self, searcher: Searcher) -> Ranker:
         # Posting lists and facet values are read per searcher, so a new searcher needs a
         # new ranker; made before the switch, so searches never see a half-made one, and
-        # while searches go on against the current one (it takes a while on a large index).
-        ranker = Ranker(searcher, FACET_FIELDS, scored_fields=SCORED_FIELDS)
-        if self.ranker is not None:  # segments kept from the last searcher are cached already: only new ones decode
-            ranker.prefetch(self.ranker.hot_terms())
-        return ranker
+        # while searches go on against the current one. Segments kept from the last searcher
+        # are decoded already (app/search/ranking.py); a new segment's terms decode as queries
+        # ask for them, a few at a time.
+        return Ranker(searcher, FACET_FIELDS, scored_fields=SCORED_FIELDS)
 
     def _adopt_dictionary(self, path: Path) -> None:
         # Another process may have built this index with more names in its dictionary;

@@ -9,6 +9,7 @@ initials are computed once per index build and looked up exactly or by prefix.
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -27,6 +28,13 @@ class Reading:
     weight: float
 
 
+@functools.lru_cache(maxsize=200_000)
+def spellings(word: str) -> tuple[str, str]:
+    """A word's full toneless pinyin and its initials (kept: the table is remade after every write)."""
+    full = "".join(lazy_pinyin(word, errors="ignore"))
+    return full, "".join(lazy_pinyin(word, style=Style.FIRST_LETTER, errors="ignore"))
+
+
 class PinyinTable:
     """Full pinyin and initials of every vocabulary word, for exact and prefix lookup."""
 
@@ -37,9 +45,7 @@ class PinyinTable:
                 best[word] = weight
         keys: list[tuple[str, str, float]] = []
         for word, weight in best.items():
-            syllables = lazy_pinyin(word, errors="ignore")
-            initials = "".join(lazy_pinyin(word, style=Style.FIRST_LETTER, errors="ignore"))
-            full = "".join(syllables)
+            full, initials = spellings(word)
             # A full spelling beats initials: "kexie" is meant more surely than "kx".
             keys.append((full, word, weight + 0.5))
             if initials != full:

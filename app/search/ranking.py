@@ -40,7 +40,7 @@ TERM_CACHE_POSTINGS = 8_000_000  # scored postings per searcher ≈ 128 MB of (d
 SEGMENT_CACHE_POSTINGS = 16_000_000  # decoded postings across segments ≈ 128 MB of (int32, float32)
 SEGMENTS_KEPT = 64  # segments whose lengths, facet columns and display fields stay decoded
 TEXT_CACHE_SIZE = 200_000
-PHRASE_CACHE_SIZE = 10_000  # phrases whose matching documents a searcher keeps  # stored records kept per segment
+PHRASE_CACHE_SIZE = 10_000  # phrases whose matching documents a segment keeps  # stored records kept per segment
 DENSE_SHARE = 8  # an Or over more than size / DENSE_SHARE postings (or facets over as many matches) goes dense
 Docs = npt.NDArray[np.int64]
 Scores = npt.NDArray[np.float64]
@@ -103,6 +103,7 @@ class SegmentData:
         self.columns: dict[str, FacetColumn] = {}
         self.stored: dict[int, dict[str, Any]] = {}
         self.texts: dict[int, str] = {}
+        self.phrases: dict[tuple[str, str, int], Docs] = {}  # documents holding a phrase
         self.lock = threading.Lock()
 
     def field_lengths(self, leaf: IndexReader, fieldname: str) -> Scores:
@@ -221,7 +222,6 @@ class Ranker:
         self._live: Docs | None = None
         self._unions: dict[tuple[str, tuple[str, ...]], Docs] = {}
         self._prefixes: dict[tuple[str, str], list[str]] = {}
-        self._phrases: dict[tuple[str, str, int], Docs] = {}
         self._lock = threading.Lock()
         # Facet columns: counting a query's facets is one gather and a bincount over its matches.
         self.columns: dict[str, FacetColumn] = {name: self._column(name) for name in facet_fields}
@@ -332,17 +332,20 @@ class Ranker:
 
     def _phrase(self, q: wq.Phrase) -> Docs:
         # Whoosh checks positions document by document (tens of microseconds each); the
-        # documents holding a phrase are, like a term's, fixed for a searcher: kept with them.
-        key = (q.fieldname, "\x00phrase\x00" + "\x00".join(q.words), q.slop)
-        with self._lock:
-            cached = self._phrases.get(key)
-        if cached is None:
-            cached = np.fromiter(sorted(q.docs(self.searcher)), np.int64)
-            with self._lock:
-                if len(self._phrases) >= PHRASE_CACHE_SIZE:
-                    self._phrases.clear()
-                self._phrases[key] = cached
-        return cached
+        # documents holding a phrase are, like a term's postings, fixed for a segment: kept
+        # per segment, so a searcher after a write checks only the new segment.
+        key = (q.fieldname, "\x00".join(q.words), q.slop)
+        parts = []
+        for (leaf_searcher, offset), (_, _, segment) in zip(self.searcher.leaf_searchers(), self.leaves, strict=True):
+            local = segment.phrases.get(key)
+            if local is None:
+                local = np.fromiter(sorted(q.docs(leaf_searcher)), np.int64)
+                with segment.lock:
+                    if len(segment.phrases) >= PHRASE_CACHE_SIZE:
+                        segment.phrases.clear()
+                    segment.phrases[key] = local
+            parts.append(local + offset)
+        return np.concatenate(parts) if parts else np.empty(0, np.int64)
 
     def live_docs(self) -> Docs:
         """Every document not deleted, in index order."""

@@ -271,19 +271,23 @@ class SearchService:
 
     def _refresh_pinyin(self) -> None:
         try:
-            generation = self.index.generation
-            self._pinyin_table = (generation, self._build_pinyin())
-        except Exception:  # the index closed meanwhile: the next search tries again
+            generation, ranker = self.index.generation, self.index.ranker
+            if ranker is not None:
+                # Without the index lock, so searches go on meanwhile; should the searcher be
+                # replaced and closed mid-way, this fails and the next search tries again.
+                self._pinyin_table = (generation, self._build_pinyin(ranker.reader))
+        except Exception:
             log.warning("pinyin table refresh failed; the previous one keeps answering", exc_info=True)
 
-    def _build_pinyin(self) -> PinyinTable:
-        with self.index.reading() as searcher:
-            reader = searcher.reader()
-            frequent = [
-                (text.decode("utf-8") if isinstance(text, bytes) else text, math.log1p(freq))
-                for fieldname in ("title", "body")
-                for freq, text in reader.most_frequent_terms(fieldname, PINYIN_VOCABULARY)
-            ]
+    def _build_pinyin(self, reader: Any = None) -> PinyinTable:
+        if reader is None:
+            with self.index.reading() as searcher:
+                return self._build_pinyin(searcher.reader())
+        frequent = [
+            (text.decode("utf-8") if isinstance(text, bytes) else text, math.log1p(freq))
+            for fieldname in ("title", "body")
+            for freq, text in reader.most_frequent_terms(fieldname, PINYIN_VOCABULARY)
+        ]
         segmenter = self.index.segmenter
         vocabulary = [
             *((name, UNIT_PINYIN_WEIGHT) for name in self.directory.all_spellings()),
