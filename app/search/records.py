@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from app import models as m
 from app.db import group_by_first
@@ -188,7 +188,7 @@ def report_records(session: Session, report_ids: Iterable[int]) -> list[Record]:
 def current_report_count(session: Session) -> int:
     """How many reports the index holds: those no correction replaced."""
     corrected = select(m.ProgressReport.corrects_id).where(col(m.ProgressReport.corrects_id).is_not(None))
-    return int(session.exec(select(func.count()).where(col(m.ProgressReport.id).not_in(corrected))).one())
+    return len(session.exec(select(m.ProgressReport.id).where(col(m.ProgressReport.id).not_in(corrected))).all())
 
 
 def _report_records(session: Session, condition: Any) -> Iterator[Record]:
