@@ -1,27 +1,47 @@
-"""The `kepu` command: migrate, import, serve, stats."""
+"""The `kepu` command: a thin shell over the services; each command's docstring is its help text."""
 
 from __future__ import annotations
 
 import json
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
+from typer.core import TyperGroup
 
 from app.config import get_settings
-from app.db import make_engine, unit_of_work
+from app.db import engine_for, unit_of_work
 from app.domain.departments import load_directory
 from app.domain.vocabulary import AuditAction
-from app.errors import AppError
+from app.errors import STORE_FAILURES, AppError, store_failure_reason
 from app.migrate import upgrade
+from app.search.housekeeping import remove_abandoned_builds
 from app.search.index import SearchIndex
+from app.server import PROTOCOL
 from app.services import audit, notices, stats, tokens
 from app.services.catalogue import Window
+from app.services.indexing import StoreRecords
+
+
+class _StoreErrorsInOneLine(TyperGroup):
+    """Every command: a store that is down, silent or broken is one line on stderr and exit 1, not a traceback."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SQLAlchemyError as exc:
+            url = _safe_url(get_settings().resolved_database_url)
+            state = "is unreachable" if isinstance(exc, STORE_FAILURES) else "failed"
+            typer.echo(f"error: the store at {url} {state}: {store_failure_reason(exc)}", err=True)
+            raise typer.Exit(1) from None
+
 
 cli = typer.Typer(
+    cls=_StoreErrorsInOneLine,
     help="kepu-ledger: work-points notices as a queryable store and search service.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -62,7 +82,7 @@ def import_(
     index: SearchIndex | None = None
     if not dry_run:
         upgrade(settings.resolved_database_url)
-        engine = make_engine(settings.resolved_database_url)
+        engine = engine_for(settings)
         index = _open_index(engine)
     reports: list[dict[str, object]] = []
     failed = False
@@ -119,10 +139,10 @@ def reindex() -> None:
     """Rebuild the search index from the store (the store is the source of truth)."""
     settings = get_settings()
     upgrade(settings.resolved_database_url)
-    engine = make_engine(settings.resolved_database_url)
+    engine = engine_for(settings)
     index = _open_index(engine)
     started = time.perf_counter()
-    count = index.rebuild(engine)
+    count = index.rebuild(StoreRecords(engine))
     typer.echo(f"reindexed {count} records in {time.perf_counter() - started:.2f}s")
     index.close()
     engine.dispose()
@@ -130,7 +150,9 @@ def reindex() -> None:
 
 def _open_index(engine: Engine) -> SearchIndex:
     settings = get_settings()
-    return SearchIndex(settings.resolved_index_dir, cache_dir=settings.data_dir / "cache").open(engine)
+    index = SearchIndex(settings.resolved_index_dir, cache_dir=settings.data_dir / "cache").open(StoreRecords(engine))
+    remove_abandoned_builds(index)
+    return index
 
 
 @cli.command()
@@ -142,7 +164,8 @@ def serve(
     """Migrate, then serve the API."""
     import uvicorn
 
-    upgrade(get_settings().resolved_database_url)
+    settings = get_settings()
+    upgrade(settings.resolved_database_url)
     # Our JSON access log replaces uvicorn's; log_config=None leaves logging to create_app().
     uvicorn.run(
         "app.main:create_app",
@@ -152,13 +175,15 @@ def serve(
         workers=workers,
         access_log=False,
         log_config=None,
+        http=PROTOCOL,
+        h11_max_incomplete_event_size=settings.max_header_bytes,
     )
 
 
 @cli.command("stats")
 def stats_() -> None:
     """Print what the store holds, as JSON."""
-    engine = make_engine(get_settings().resolved_database_url)
+    engine = engine_for(get_settings())
     with Session(engine) as session:
         typer.echo(json.dumps(stats.store_counts(session), ensure_ascii=False, indent=2))
     engine.dispose()
@@ -231,9 +256,9 @@ def audit_(
 
 
 def _migrated_engine() -> Engine:
-    url = get_settings().resolved_database_url
-    upgrade(url)
-    return make_engine(url)
+    settings = get_settings()
+    upgrade(settings.resolved_database_url)
+    return engine_for(settings)
 
 
 def _safe_url(url: str) -> str:

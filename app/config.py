@@ -88,6 +88,45 @@ class Settings(BaseSettings):
         ge=1,
         description="Units with no report for this many days are highlighted on /progress.",
     )
+    db_connect_timeout: float = Field(
+        default=5.0,
+        alias="KEPU_DB_CONNECT_TIMEOUT",
+        gt=0,
+        description="Seconds to wait for a new PostgreSQL connection (libpq counts at least 2).",
+    )
+    db_pool_timeout: float = Field(
+        default=5.0,
+        alias="KEPU_DB_POOL_TIMEOUT",
+        gt=0,
+        description="Seconds a request waits for a free connection from the pool before a 503.",
+    )
+    db_statement_timeout: float = Field(
+        default=30.0,
+        alias="KEPU_DB_STATEMENT_TIMEOUT",
+        gt=0,
+        description="Longest a PostgreSQL statement may run (statement_timeout) and unacknowledged data may wait (tcp_user_timeout).",
+    )
+    public_url: str = Field(
+        default="",
+        alias="KEPU_PUBLIC_URL",
+        description="The service's public base URL (https://kepu.example.org) for absolute URLs; empty: the request's own.",
+    )
+    trusted_hosts: list[str] = Field(
+        default_factory=list,
+        alias="KEPU_TRUSTED_HOSTS",
+        description='Host headers accepted (JSON list, "*.example.org" allowed); empty accepts any. Others get a 400.',
+    )
+    frame_ancestors: list[str] = Field(
+        default_factory=list,
+        alias="KEPU_FRAME_ANCESTORS",
+        description="Origins allowed to show the pages in a frame (JSON list); empty forbids framing.",
+    )
+    max_header_bytes: int = Field(
+        default=16_384,
+        alias="KEPU_MAX_HEADER_BYTES",
+        ge=1024,
+        description="Largest request line plus headers `kepu serve` reads; larger requests get a 431.",
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -114,6 +153,13 @@ class Settings(BaseSettings):
                 log.warning("KEPU_SECRET_KEY is not set; using an ephemeral secret (development only)")
             self.secret_key = secrets.token_urlsafe(48)
         return self
+
+    @field_validator("public_url")
+    @classmethod
+    def _absolute_base(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("KEPU_PUBLIC_URL must start with http:// or https://")
+        return value.rstrip("/")
 
     @property
     def resolved_database_url(self) -> str:

@@ -2,25 +2,87 @@
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+import psycopg
+from psycopg.abc import PQGen
+from psycopg.pq import TransactionStatus
 from sqlalchemy import Engine, event
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
+from app.config import Settings
 
-def make_engine(url: str) -> Engine:
-    """An engine for `url`, with SQLite set up for a multi-threaded web server."""
+RV = TypeVar("RV")
+
+
+# How much longer than statement_timeout a client waits for any answer: the server cancels a
+# slow statement itself; only a server that stopped answering altogether reaches this.
+ANSWER_GRACE_SECONDS = 5.0
+
+
+class _BoundedConnection(psycopg.Connection[Any]):
+    """A psycopg connection that waits for the server's answer at most `answer_within` seconds.
+
+    statement_timeout is enforced by the server, so a server that accepted the connection
+    and then stopped answering (frozen, or a silent socket) would hold a request forever;
+    psycopg's own wait takes a timeout, which this sets, and a connection left mid-command
+    is closed so the pool never hands it out again.
+    """
+
+    answer_within: float | None = None
+
+    def wait(self, gen: PQGen[RV], interval: float = 0.1, timeout: float | None = None) -> RV:
+        """psycopg's wait, with a deadline unless the caller gave one."""
+        try:
+            return super().wait(gen, interval, timeout if timeout is not None else self.answer_within)
+        except psycopg.OperationalError:
+            if self.pgconn.transaction_status == TransactionStatus.ACTIVE:  # no answer came: unusable
+                self.pgconn.finish()
+            raise
+
+
+def make_engine(
+    url: str, *, connect_timeout: float = 5.0, pool_timeout: float = 5.0, statement_timeout: float = 30.0
+) -> Engine:
+    """An engine for `url`, with SQLite set up for a multi-threaded web server.
+
+    Every wait on the store is bounded, so a store that is down or silent costs a request
+    a few seconds and a 503, never a hung worker: connecting (PostgreSQL's connect_timeout),
+    waiting for a pooled connection, and a statement (statement_timeout on the server;
+    tcp_user_timeout for data the server's machine stops acknowledging).
+    """
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True)
+        timeout_ms = int(statement_timeout * 1000)
+        pg = create_engine(
+            url,
+            pool_pre_ping=True,
+            pool_timeout=pool_timeout,
+            connect_args={
+                "connect_timeout": max(1, math.ceil(connect_timeout)),
+                "options": f"-c statement_timeout={timeout_ms}",
+                "tcp_user_timeout": timeout_ms,
+            },
+        )
+        answer_within = statement_timeout + ANSWER_GRACE_SECONDS
+
+        @event.listens_for(pg, "do_connect")
+        def _bounded(_dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+            connection = _BoundedConnection.connect(*cargs, **cparams)
+            connection.answer_within = answer_within
+            return connection
+
+        return pg
     kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False}}
     if url in ("sqlite://", "sqlite:///:memory:"):
         kwargs["poolclass"] = StaticPool
     else:
+        kwargs["pool_timeout"] = pool_timeout
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, **kwargs)
 
@@ -46,6 +108,16 @@ def unit_of_work(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def engine_for(settings: Settings) -> Engine:
+    """The engine the settings describe, with their timeouts."""
+    return make_engine(
+        settings.resolved_database_url,
+        connect_timeout=settings.db_connect_timeout,
+        pool_timeout=settings.db_pool_timeout,
+        statement_timeout=settings.db_statement_timeout,
+    )
 
 
 def group_by_first(rows: Iterable[Any], make: Callable[[Any], Any] = lambda row: row[1]) -> dict[Any, list[Any]]:

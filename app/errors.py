@@ -9,6 +9,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
@@ -71,6 +73,42 @@ class DocumentConflict(AppError):
     status = 409
     slug = "document-conflict"
     title = "Document already stored"
+
+
+class ServiceUnavailable(AppError):
+    """A part the answer needs (the store, the search index) cannot answer right now."""
+
+    status = 503
+    slug = "service-unavailable"
+    title = "Service unavailable"
+
+
+class StoreUnavailable(ServiceUnavailable):
+    """The database is down, refuses, or did not answer within its timeouts."""
+
+    slug = "store-unavailable"
+    title = "Store unavailable"
+
+
+class IndexUnavailable(ServiceUnavailable):
+    """The search index could not be read; it is being rebuilt from the store."""
+
+    slug = "index-unavailable"
+    title = "Search index unavailable"
+
+
+# A store that is down, refuses, is still starting, or stays silent past a timeout; a
+# statement cancelled by statement_timeout is an OperationalError too. Retry-After tells
+# clients (and proxies) when it is worth asking again.
+STORE_FAILURES: tuple[type[Exception], ...] = (OperationalError, InterfaceError, PoolTimeout)
+RETRY_AFTER_SECONDS = 5
+
+
+def store_failure_reason(exc: BaseException) -> str:
+    """One line saying why the store failed, without the SQL or the connection's password."""
+    orig = getattr(exc, "orig", None) or exc
+    lines = [line.strip() for line in str(orig).splitlines() if line.strip()]
+    return f"{type(orig).__name__}: {lines[0] if lines else 'no detail'}"
 
 
 class InvalidQuery(AppError):
@@ -168,9 +206,23 @@ def install_error_handlers(app: FastAPI, html_error_page: HtmlErrorPage) -> None
 
     @app.exception_handler(AppError)
     async def _app_error(request: Request, exc: AppError) -> Response:
+        headers = dict(exc.headers or {})
+        if exc.status == 503:
+            headers.setdefault("Retry-After", str(RETRY_AFTER_SECONDS))
         if _wants_html(request):
-            return _html_error(request, exc.status, exc.title, exc.detail)
-        return problem(exc.status, exc.slug, exc.title, exc.detail, headers=exc.headers, **exc.extra)
+            response = _html_error(request, exc.status, exc.title, exc.detail)
+            response.headers.update(headers)
+            return response
+        return problem(exc.status, exc.slug, exc.title, exc.detail, headers=headers or None, **exc.extra)
+
+    async def _store_down(request: Request, exc: Exception) -> Response:
+        # The reason (host, port, server message) goes to the log and /readyz, not to clients.
+        log.warning("store unavailable: %s", store_failure_reason(exc))
+        detail = "the database is unavailable or did not answer in time; try again shortly"
+        return await _app_error(request, StoreUnavailable(detail))
+
+    for failure in STORE_FAILURES:
+        app.add_exception_handler(failure, _store_down)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:

@@ -28,6 +28,8 @@ class Document(SQLModel, table=True):
     title: str = Field(index=True)
     year: int = Field(index=True)
     issuer: str | None = None
+    province: str | None = Field(default=None, index=True)
+    source: str | None = None
     issuer_note: str | None = None
     issue_date: dt.date | None = None
     published_at: dt.datetime | None = None
@@ -51,6 +53,7 @@ class Section(SQLModel, table=True):
     title: str = Field(sa_column=Column(Text, nullable=False))
     level: int = 1
     parent_id: int | None = Field(default=None, foreign_key="section.id", ondelete="CASCADE")
+    lead: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
 
 
 class KeyPoint(SQLModel, table=True):
@@ -180,12 +183,39 @@ class TraceLink(SQLModel, table=True):
     rank: int
 
 
+class TaskLineage(SQLModel, table=True):
+    """A task's counterpart in the previous edition of the same issuer, with the match score (0–1)."""
+
+    task_id: int = Field(foreign_key="task.id", ondelete="CASCADE", primary_key=True)
+    previous_id: int = Field(foreign_key="task.id", ondelete="CASCADE", index=True)
+    score: float
+
+
 class StoreState(SQLModel, table=True):
     """One row: a generation counter bumped by every write, so each replica's index can tell it is stale."""
 
     id: int = Field(default=1, primary_key=True)
     generation: int = 0
     updated_at: dt.datetime = Field(default_factory=_utcnow)
+    # The change log holds no entry at or below this sequence number any more: a replica
+    # whose index is older than that rebuilds in full instead of catching up.
+    trimmed_through: int = 0
+
+
+class ChangeLog(SQLModel, table=True):
+    """Which records a write changed, written in the writer's transaction; replicas replay it in `seq` order.
+
+    An entry names a whole document (re-read every record of it) or one record by its
+    index id ("task:12"); either way a replica re-reads what the store holds now.
+    """
+
+    # AUTOINCREMENT on SQLite: sequence numbers are never reused, even after a trim.
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    seq: int | None = Field(default=None, primary_key=True)
+    document_id: int | None = None
+    record: str | None = Field(default=None, max_length=64)
+    changed_at: dt.datetime = Field(default_factory=_utcnow)
 
 
 # --- tracking: progress reports, unit tokens, the audit trail -------------------

@@ -7,7 +7,16 @@ from typing import Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from app.domain.vocabulary import ActivityKind, AuditAction, RecordKind, Role, TaskStatus, TermUsage, TokenScope
+from app.domain.vocabulary import (
+    ActivityKind,
+    AuditAction,
+    RecordKind,
+    Role,
+    TaskChange,
+    TaskStatus,
+    TermUsage,
+    TokenScope,
+)
 
 T = TypeVar("T")
 
@@ -27,6 +36,8 @@ class DocumentRef(BaseModel):
     id: int
     year: int
     title: str
+    province: str | None = Field(default=None, description="Provincial editions: the province.")
+    issuer: str | None = Field(default=None, description="The office that issued it.")
 
 
 class SectionRef(BaseModel):
@@ -37,6 +48,7 @@ class SectionRef(BaseModel):
     title: str
     level: int = 1
     parent_id: int | None = None
+    lead: list[str] = Field(default_factory=list, description="Lead paragraphs between the heading and its key points.")
 
 
 class DepartmentRole(BaseModel):
@@ -80,6 +92,15 @@ class ActivityRef(BaseModel):
     kind: ActivityKind = Field(examples=["observance"])
 
 
+class LineageStep(BaseModel):
+    """One edition of a task: the task there, and how well it matches the step before (null for the first)."""
+
+    id: int
+    number: int
+    document: DocumentRef
+    score: float | None = Field(description="Match with the previous step, 0–1 (wording and units).")
+
+
 class TaskPublic(BaseModel):
     """A ledger task with its units, trace links, activities, references and target groups."""
 
@@ -118,6 +139,12 @@ class TaskPublic(BaseModel):
     )
     last_reported_on: dt.date | None = Field(default=None, description="Date of the latest report by any unit.")
     last_note: str | None = Field(default=None, description="Note of the latest report by any unit.")
+
+    lineage: list[LineageStep] = Field(
+        default_factory=list,
+        description="The task across the editions of its issuer, oldest first, this one included; "
+        "empty when no other edition holds it.",
+    )
 
 
 class KeyPointPublic(BaseModel):
@@ -213,6 +240,8 @@ class DocumentPublic(BaseModel):
     title: str = Field(examples=["2023年全民科学素质行动工作要点"])
     year: int
     issuer: str | None
+    province: str | None = Field(default=None, description="Provincial editions: the province (某省).")
+    source: str | None = Field(default=None, description="Where this copy was published (出处, or the footer's 来源).")
     issuer_note: str | None
     issue_date: dt.date | None
     published_at: dt.datetime | None
@@ -640,3 +669,93 @@ class ProgressStats(BaseModel):
     sections: list[SectionProgress]
     key_points: list[KeyPointProgress]
     stale_days: int
+
+
+class TaskBrief(BaseModel):
+    """A task as compared: its wording without the unit list, and its units."""
+
+    id: int
+    number: int
+    body: str
+    departments: list[DepartmentRole]
+    all_member_units: bool
+
+
+class TaskMatch(BaseModel):
+    """A task of `a` and its counterpart in `b`."""
+
+    a: TaskBrief
+    b: TaskBrief
+    score: float = Field(description="0–1: 0.8 × wording (folded character bigrams, Dice) + 0.2 × unit overlap.")
+    change: TaskChange
+    units_gained: list[str]
+    units_lost: list[str]
+
+
+class UnitDelta(BaseModel):
+    """A unit's tasks gained and lost from `a` to `b` (new tasks and reassignments gain, drops and reassignments lose)."""
+
+    name: str
+    gained: list[TaskRef] = Field(description="Tasks of `b`.")
+    lost: list[TaskRef] = Field(description="Tasks of `a`.")
+
+
+class ComparisonCounts(BaseModel):
+    """How many tasks fell in each class."""
+
+    same: int
+    reworded: int
+    units_changed: int
+    new: int
+    dropped: int
+
+
+class DocumentComparison(BaseModel):
+    """Two editions side by side: tasks matched, new in `b`, dropped from `a`; per unit, gained and lost.
+
+    `counts.reworded` and `counts.units_changed` both count a task whose wording and units changed."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "a": {"id": 1, "year": 2023, "title": "2023年全民科学素质行动工作要点"},
+                "b": {"id": 2, "year": 2024, "title": "2024年全民科学素质行动工作要点"},
+                "counts": {"same": 58, "reworded": 4, "units_changed": 2, "new": 3, "dropped": 3},
+                "matched": [
+                    {
+                        "a": {
+                            "id": 38,
+                            "number": 38,
+                            "body": "开展全国食品安全宣传周活动。",
+                            "departments": [
+                                {"name": "市场监管总局", "full_name": "国家市场监督管理总局", "role": "lead"}
+                            ],
+                            "all_member_units": False,
+                        },
+                        "b": {
+                            "id": 103,
+                            "number": 36,
+                            "body": "开展全国食品安全宣传周活动。",
+                            "departments": [{"name": "卫生健康委", "full_name": "国家卫生健康委员会", "role": "lead"}],
+                            "all_member_units": False,
+                        },
+                        "score": 0.8,
+                        "change": "units_changed",
+                        "units_gained": ["卫生健康委"],
+                        "units_lost": ["市场监管总局"],
+                    }
+                ],
+                "new": [],
+                "dropped": [],
+                "units": [{"name": "市场监管总局", "gained": [], "lost": [{"id": 38, "number": 38}]}],
+            }
+        }
+    )
+
+    a: DocumentRef
+    b: DocumentRef
+    counts: ComparisonCounts
+    matched: list[TaskMatch]
+    new: list[TaskBrief]
+    dropped: list[TaskBrief]
+    units: list[UnitDelta]

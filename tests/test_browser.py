@@ -239,3 +239,25 @@ def test_readable_on_a_phone(browser: Any, base_url: str) -> None:
         _shot(phone, "phone.png")
     finally:
         context.close()
+
+
+def test_no_page_breaks_its_content_security_policy(page: Any, base_url: str) -> None:
+    # Chromium reports every blocked script, style, image or worker on the console.
+    blocked: list[str] = []
+    page.on(
+        "console", lambda message: blocked.append(message.text) if "Content Security Policy" in message.text else None
+    )
+    for path, ready in (
+        ("/?q=科协+科幻", "li.hit"),
+        ("/tasks/6", "h1"),
+        ("/overview", "svg"),
+        ("/docs", ".opblock"),
+        ("/redoc", "h1"),
+    ):
+        response = page.goto(base_url + path)
+        assert "content-security-policy" in response.headers, path
+        page.locator(ready).first.wait_for(state="attached")
+    page.goto(base_url + "/")
+    page.locator("#q").press_sequentially("科幻", delay=50)
+    page.locator("#suggestions [role=option]").first.wait_for(state="visible")  # search.js ran and fetched
+    assert blocked == []

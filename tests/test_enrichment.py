@@ -9,7 +9,7 @@ import pytest
 from app.parser import ParsedNotice, parse_notice
 from app.parser.activities import find_activity_names, series_of
 from app.parser.normalise import normalise
-from app.parser.trace import bigrams
+from app.parser.trace import bigram_set
 
 
 def _activity(notice: ParsedNotice, name: str):  # type: ignore[no-untyped-def]
@@ -155,4 +155,4 @@ class TestTraceLinks:
             "2025年工作要点\n一、甲\n1.建设科技馆。完善设施。\n附件\n1.举办航海日活动。(交通运输部)\n"
         )
         assert notice.tasks[0].key_points == ()
-        assert bigrams("建设科技馆") >= {"科技", "技馆"}
+        assert bigram_set("建设科技馆") >= {"科技", "技馆"}

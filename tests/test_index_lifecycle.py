@@ -13,10 +13,10 @@ from sqlmodel import Session, select
 from app.db import unit_of_work
 from app.models import Document
 from app.parser import ParsedNotice, parse_notice
-from app.search import index as index_module
-from app.search.index import SearchIndex, read_store_state
-from app.search.records import iter_records
+from app.search.index import SearchIndex
+from app.services import indexing as indexing_module
 from app.services.importer import import_notice
+from app.services.indexing import StoreRecords, iter_records, read_store_version
 
 
 @pytest.fixture
@@ -30,7 +30,7 @@ def store(engine: Engine, notice: ParsedNotice) -> Engine:
 @pytest.fixture
 def index(store: Engine, tmp_path: Path) -> Iterator[SearchIndex]:
     """An index opened over the store."""
-    ix = SearchIndex(tmp_path / "index").open(store)
+    ix = SearchIndex(tmp_path / "index").open(StoreRecords(store))
     yield ix
     ix.close()
 
@@ -44,21 +44,21 @@ def _hits(ix: SearchIndex, gram: str) -> int:
 
 
 def test_open_builds_the_index_from_the_store(index: SearchIndex, store: Engine) -> None:
-    assert index.record_count() == read_store_state(store).records
-    assert index.meta() is not None and index.meta().generation == read_store_state(store).generation  # type: ignore[union-attr]
+    assert index.record_count() == read_store_version(store).records
+    assert index.meta() is not None and index.meta().generation == read_store_version(store).generation  # type: ignore[union-attr]
 
 
 def test_reopening_an_up_to_date_index_does_not_rebuild(index: SearchIndex, store: Engine, tmp_path: Path) -> None:
     build = (tmp_path / "index" / "CURRENT").read_text()
-    again = SearchIndex(tmp_path / "index").open(store)
+    again = SearchIndex(tmp_path / "index").open(StoreRecords(store))
     assert (tmp_path / "index" / "CURRENT").read_text() == build
     again.close()
 
 
 def test_missing_pointer_rebuilds(index: SearchIndex, store: Engine, tmp_path: Path) -> None:
     (tmp_path / "index" / "CURRENT").unlink()
-    assert index.sync(store, force=True) is True
-    assert index.record_count() == read_store_state(store).records
+    assert index.sync(StoreRecords(store), force=True) is True
+    assert index.record_count() == read_store_version(store).records
 
 
 def test_damaged_index_is_rebuilt(index: SearchIndex, store: Engine, tmp_path: Path) -> None:
@@ -68,8 +68,8 @@ def test_damaged_index_is_rebuilt(index: SearchIndex, store: Engine, tmp_path: P
         segment.write_bytes(b"garbage")
     for toc in build.glob("*.toc"):
         toc.write_bytes(b"garbage")
-    fresh = SearchIndex(tmp_path / "index").open(store)
-    assert fresh.record_count() == read_store_state(store).records
+    fresh = SearchIndex(tmp_path / "index").open(StoreRecords(store))
+    assert fresh.record_count() == read_store_version(store).records
     assert _hits(fresh, "科幻") >= 2
     fresh.close()
 
@@ -78,8 +78,8 @@ def test_store_change_makes_the_index_stale(index: SearchIndex, store: Engine, s
     other = parse_notice(seed_text.replace("2023年", "2024年"))
     with unit_of_work(store) as session:
         import_notice(session, other)
-    assert index.sync(store, force=True) is True  # as another replica would notice
-    assert index.record_count() == read_store_state(store).records
+    assert index.sync(StoreRecords(store), force=True) is True  # as another replica would notice
+    assert index.record_count() == read_store_version(store).records
 
 
 def test_incremental_update_after_import(index: SearchIndex, store: Engine) -> None:
@@ -89,9 +89,9 @@ def test_incremental_update_after_import(index: SearchIndex, store: Engine) -> N
     with unit_of_work(store) as session:
         result = import_notice(session, notice)
     before = index.generation
-    index.update_documents(store, [result.document_id])
+    index.update_documents(StoreRecords(store), [result.document_id])
     assert index.generation > before
-    assert index.record_count() == read_store_state(store).records
+    assert index.record_count() == read_store_version(store).records
     assert _hits(index, "航天") >= 1
 
 
@@ -102,8 +102,8 @@ def test_re_indexing_a_stored_document_leaves_no_stale_copies(index: SearchIndex
     # Whoosh's Searcher.refresh() kept the deleted copies visible here (312 records, hits
     # doubled); the searcher is now reopened instead.
     hits = _hits(index, "科幻")
-    index.update_documents(store, [document_id])
-    assert (index.record_count(), _hits(index, "科幻")) == (read_store_state(store).records, hits)
+    index.update_documents(StoreRecords(store), [document_id])
+    assert (index.record_count(), _hits(index, "科幻")) == (read_store_version(store).records, hits)
 
 
 def test_crash_mid_rebuild_keeps_the_previous_index(
@@ -115,9 +115,9 @@ def test_crash_mid_rebuild_keeps_the_previous_index(
         yield {"uid": "x"}
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(index_module, "iter_records", explode)
+    monkeypatch.setattr(indexing_module, "iter_records", explode)
     with pytest.raises(RuntimeError, match="disk full"):
-        index.rebuild(store)
+        index.rebuild(StoreRecords(store))
     assert (tmp_path / "index" / "CURRENT").read_text() == pointer
     assert sorted(p.name for p in (tmp_path / "index").glob("build-*")) == [pointer]
     assert _hits(index, "科幻") >= 2
@@ -127,14 +127,14 @@ def test_a_replica_catches_up_in_the_background(
     index: SearchIndex, store: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Another replica (its own index folder) shares the store; this one imports.
-    replica = SearchIndex(tmp_path / "replica-index").open(store)
+    replica = SearchIndex(tmp_path / "replica-index").open(StoreRecords(store))
     before = replica.record_count()
     notice = parse_notice(
         "2024年某省科学素质工作要点\n一、甲\n1.举办航天科普周。内容。\n附件\n1.举办航天科普周。(中国科协)\n"
     )
     with unit_of_work(store) as session:
         import_notice(session, notice)
-    after = read_store_state(store).records
+    after = read_store_version(store).records
     assert after > before
 
     # Hold the replica's rebuild once it has started reading the store, to look at the
@@ -147,8 +147,8 @@ def test_a_replica_catches_up_in_the_background(
             raise RuntimeError("the test never released the rebuild")
         yield from iter_records(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(index_module, "iter_records", held)
-    replica.sync_in_background(store, every=0)
+    monkeypatch.setattr(indexing_module, "iter_records", held)
+    replica.sync_in_background(StoreRecords(store), every=0)
     try:
         assert started.wait(timeout=30), "no rebuild started"
         assert replica._background.is_alive()  # the call returned while the rebuild runs

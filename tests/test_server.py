@@ -94,3 +94,22 @@ class TestOneResponsePerRequest:
     def test_percent_encoded_target_works(self, base_url: str) -> None:
         request = b"GET /api/v1/tasks?department=%E7%A7%91%E5%8D%8F HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
         assert exchange(base_url, request) == [200]
+
+
+@pytest.mark.slow
+class TestLimits:
+    def test_headers_over_the_limit_are_a_431(self, base_url: str) -> None:
+        big = b"X-Filler: " + b"a" * 20_000 + b"\r\n"  # KEPU_MAX_HEADER_BYTES is 16384
+        request = b"GET /healthz HTTP/1.1\r\nHost: a\r\n" + big + b"Connection: close\r\n\r\n"
+        assert exchange(base_url, request) == [431]
+
+    def test_headers_under_the_limit_are_answered(self, base_url: str) -> None:
+        fair = b"X-Filler: " + b"a" * 8_000 + b"\r\n"
+        request = b"GET /healthz HTTP/1.1\r\nHost: a\r\n" + fair + b"Connection: close\r\n\r\n"
+        assert exchange(base_url, request) == [200]
+
+    def test_head_sends_no_body_on_a_kept_alive_connection(self, base_url: str) -> None:
+        # A body after a HEAD's headers would be read as the start of the next response.
+        head = b"HEAD /api/v1/tasks?limit=3 HTTP/1.1\r\nHost: a\r\n\r\n"
+        closing = b"GET /healthz HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
+        assert exchange(base_url, head + closing) == [200, 200]

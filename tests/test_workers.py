@@ -16,10 +16,10 @@ from whoosh.query import Term
 
 from app.db import unit_of_work
 from app.parser import ParsedNotice
-from app.search import index as index_module
-from app.search.index import SearchIndex, read_store_state
-from app.search.records import iter_records
+from app.search.index import SearchIndex
+from app.services import indexing as indexing_module
 from app.services.importer import import_notice
+from app.services.indexing import StoreRecords, iter_records, read_store_version
 
 from .conftest import SEED
 from .live import KEPU, serving
@@ -69,7 +69,7 @@ def test_two_writers_at_once_are_serialised(
     with unit_of_work(engine) as session:
         document_id = import_notice(session, notice).document_id
     root = tmp_path / "index"
-    writers = [SearchIndex(root, cache_dir=tmp_path / "cache").open(engine) for _ in range(2)]
+    writers = [SearchIndex(root, cache_dir=tmp_path / "cache").open(StoreRecords(engine)) for _ in range(2)]
 
     # While a writer reads the store, it waits (briefly) for the other to arrive too: without
     # the write lock both are then inside at once; with it, the other is kept out.
@@ -89,7 +89,7 @@ def test_two_writers_at_once_are_serialised(
             with arrived:
                 inside[0] -= 1
 
-    monkeypatch.setattr(index_module, "iter_records", watched)
+    monkeypatch.setattr(indexing_module, "iter_records", watched)
     start = threading.Barrier(2, timeout=30)
     errors: list[BaseException] = []
 
@@ -102,10 +102,10 @@ def test_two_writers_at_once_are_serialised(
             errors.append(exc)
 
     def rebuild(ix: SearchIndex) -> Callable[[], object]:
-        return lambda: ix.rebuild(engine)
+        return lambda: ix.rebuild(StoreRecords(engine))
 
     def update(ix: SearchIndex) -> Callable[[], object]:
-        return lambda: ix.update_documents(engine, [document_id])
+        return lambda: ix.update_documents(StoreRecords(engine), [document_id])
 
     a, b = writers
     threads = [
@@ -127,7 +127,7 @@ def test_two_writers_at_once_are_serialised(
         ix.close()
     builds = sorted(p.name for p in root.glob("build-*"))
     assert builds == [(root / "CURRENT").read_text()]
-    state = read_store_state(engine)
+    state = read_store_version(engine)
     reader = SearchIndex(root, cache_dir=tmp_path / "cache")
     meta = reader.meta()
     assert meta is not None and (meta.generation, meta.fingerprint, meta.records) == (
@@ -135,7 +135,7 @@ def test_two_writers_at_once_are_serialised(
         state.fingerprint,
         state.records,
     )
-    reader.open(engine)
+    reader.open(StoreRecords(engine))
     assert (root / "CURRENT").read_text() == builds[0]  # opened as it was, not rebuilt
     assert reader.record_count() == state.records
     with reader.reading() as searcher:

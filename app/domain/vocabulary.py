@@ -73,3 +73,12 @@ class AuditAction(StrEnum):
     REPORT_DENIED = "report.denied"
     TOKEN_CREATED = "token.created"
     TOKEN_REVOKED = "token.revoked"
+
+
+class TaskChange(StrEnum):
+    """How a task differs from its counterpart in another edition."""
+
+    SAME = "same"
+    REWORDED = "reworded"
+    UNITS_CHANGED = "units_changed"
+    REWORDED_AND_UNITS_CHANGED = "reworded_and_units_changed"

@@ -25,7 +25,7 @@ _COMMON = frozenset(
 )
 
 
-def bigrams(text: str) -> set[str]:
+def bigram_set(text: str) -> set[str]:
     """Character bigrams of the CJK/word characters of a text, punctuation dropped."""
     chars = _NOT_CJK_WORD.sub("", normalise(text))
     return {chars[i : i + 2] for i in range(len(chars) - 1)} - _COMMON
@@ -34,11 +34,12 @@ def bigrams(text: str) -> set[str]:
 def trace_tasks(tasks: Sequence[ParsedTask], key_points: Sequence[ParsedKeyPoint]) -> list[ParsedTask]:
     """Copies of the tasks with `key_points` = [(number, score)], best first."""
     point_sentences = [
-        (kp.number, [bigrams(s) for s in _CLAUSE_END.split(normalise(kp.full_text)) if s.strip()]) for kp in key_points
+        (kp.number, [bigram_set(s) for s in _CLAUSE_END.split(normalise(kp.full_text)) if s.strip()])
+        for kp in key_points
     ]
     traced = []
     for task in tasks:
-        sentences = [bigrams(s) for s in _CLAUSE_END.split(normalise(task.body)) if s.strip()]
+        sentences = [bigram_set(s) for s in _CLAUSE_END.split(normalise(task.body)) if s.strip()]
         scores: list[tuple[int, float]] = []
         for number, kp_sentences in point_sentences:
             # Each task sentence finds its best sentence in the key point; weight by length.

@@ -10,6 +10,24 @@ from fastapi import Query
 MAX_ID = 2_147_483_647
 
 DocumentFilter = Annotated[int | None, Query(ge=1, le=MAX_ID, description="Document id.", examples=[1])]
+YearFilter = Annotated[
+    int | None, Query(ge=1949, le=2100, description="Only records of this year's editions.", examples=[2023])
+]
+ProvinceFilter = Annotated[
+    str | None,
+    Query(
+        min_length=1, max_length=20, description="Only provincial editions of this province (某省).", examples=["某省"]
+    ),
+]
+IssuerFilter = Annotated[
+    str | None,
+    Query(
+        min_length=1,
+        max_length=60,
+        description="Only editions issued by this office, as printed (全民科学素质纲要实施工作办公室).",
+        examples=["全民科学素质纲要实施工作办公室"],
+    ),
+]
 DepartmentFilter = Annotated[
     str | None,
     Query(

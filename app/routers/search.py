@@ -10,7 +10,15 @@ from fastapi.responses import JSONResponse
 from app import schemas as s
 from app.deps import SearchDep, WindowDep
 from app.domain.vocabulary import RecordKind
-from app.routers.params import DepartmentFilter, DocumentFilter, SectionFilter, TargetGroupFilter
+from app.routers.params import (
+    DepartmentFilter,
+    DocumentFilter,
+    IssuerFilter,
+    ProvinceFilter,
+    SectionFilter,
+    TargetGroupFilter,
+    YearFilter,
+)
 from app.routers.responses import BAD_QUERY, INVALID
 from app.services.search import SearchFilters
 
@@ -39,10 +47,21 @@ def search(
     section: SectionFilter = None,
     target_group: TargetGroupFilter = None,
     document: DocumentFilter = None,
+    year: YearFilter = None,
+    province: ProvinceFilter = None,
+    issuer: IssuerFilter = None,
 ) -> s.SearchResponse:
-    """Ranked hits (BM25F) with highlighted snippets, and facet counts over all hits."""
+    """Ranked hits (BM25F) with highlighted snippets, and facet counts over all hits (`year` and `document`
+    count hits per stored edition)."""
     filters = SearchFilters(
-        kind=kind, department=department, section=section, target_group=target_group, document=document
+        kind=kind,
+        department=department,
+        section=section,
+        target_group=target_group,
+        document=document,
+        year=year,
+        province=province,
+        issuer=issuer,
     )
     return service.search(q, filters, window)
 
@@ -52,7 +71,22 @@ def search(
     summary="输入提示 · Suggestions",
     responses={
         **BAD_QUERY,
-        200: {"content": {"application/json": {"example": {"query": "科普", "suggestions": ["科普中国", "科普日"]}}}},
+        200: {
+            "content": {
+                "application/json": {"example": {"query": "科普", "suggestions": ["科普中国", "科普日"]}},
+                # format=opensearch: what browsers read for a search engine's suggestions.
+                "application/x-suggestions+json": {
+                    "schema": {
+                        "type": "array",
+                        # [query, [suggestions]]
+                        "items": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
+                        "minItems": 2,
+                        "maxItems": 2,
+                    },
+                    "example": ["科普", ["科普中国", "科普日"]],
+                },
+            }
+        },
     },
 )
 def suggest(

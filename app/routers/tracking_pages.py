@@ -131,6 +131,7 @@ def task_page_response(request: Request, session: Any, task_id: int, status: int
     history = reports.list_reports(session, task_id, Window(limit=10, offset=0), include_corrected=False).items
     context: dict[str, Any] = {
         "task": task,
+        "compare_url": views.lineage_compare_url(task),
         "active": "search",
         "signed_in": current,
         "can_report": can_report,

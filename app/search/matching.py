@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from app.search.query import Clause, CompiledQuery
-from app.search.ranking import EMPTY, Docs, Hits, Ranker, Scores
+from app.search.ranking import EMPTY, Docs, Hits, Ranker, Scores, contains
 from app.search.text import fold
 
 RELAX_BELOW = 3
@@ -48,7 +48,7 @@ def match(ranker: Ranker, compiled: CompiledQuery, *, allowed: Docs | None, limi
         docs = ranker.live_docs() if allowed is None else allowed
         hits = Hits(docs, np.zeros(docs.size))
         return Matched(hits, [(int(d), 0.0) for d in docs[:limit]])
-    full = _within(ranker.scores(whole), allowed)
+    full = _within(ranker.scores(whole), allowed, ranker.size)
     full = _proximity(ranker, full, compiled.required)
     relaxed, coverage, dropped = EMPTY, np.empty(0), list[str]()
     weighable = sum(max(1, len(c.parts)) for c in compiled.required if c.relaxable)
@@ -75,8 +75,8 @@ def _relax(ranker: Ranker, compiled: CompiledQuery, allowed: Docs | None, full: 
     units: list[tuple[str, Hits]] = []  # what is weighed: each clause, or its parts
     dropped: list[str] = []
     for clause in (c for c in compiled.required if c.relaxable):
-        whole = _within(ranker.scores(clause.query), allowed)
-        pieces = [(text, _within(ranker.scores(q), allowed)) for text, q in clause.parts]
+        whole = _within(ranker.scores(clause.query), allowed, ranker.size)
+        pieces = [(text, _within(ranker.scores(q), allowed, ranker.size)) for text, q in clause.parts]
         pieces = [(text, h) for text, h in pieces if len(h)]
         if len(pieces) > 1:
             units.extend(pieces)
@@ -95,16 +95,16 @@ def _relax(ranker: Ranker, compiled: CompiledQuery, allowed: Docs | None, full: 
     coverage = np.bincount(inverse, weights=shares) / weights.sum()
     summed = np.bincount(inverse, weights=scores)
     # At least MIN_COVERAGE of the weight; less when that leaves too few to show.
-    outside = ~np.isin(unique, full.docs, assume_unique=True)
+    outside = ~contains(full.docs, unique, ranker.size)
     wanted = RELAX_BELOW - len(full)
     levels = np.sort(coverage[outside])[::-1]
     floor = min(MIN_COVERAGE, float(levels[min(wanted, levels.size) - 1])) if levels.size else 1.0
     keep = outside & (coverage >= floor - 1e-9)
     constraint = compiled.combined(fixed) if fixed else None
     if compiled.excluded is not None and constraint is None:
-        keep &= ~np.isin(unique, ranker.scores(compiled.excluded).docs)
+        keep &= ~contains(ranker.scores(compiled.excluded).docs, unique, ranker.size)
     if constraint is not None:
-        keep &= np.isin(unique, _within(ranker.scores(constraint), allowed).docs)
+        keep &= contains(_within(ranker.scores(constraint), allowed, ranker.size).docs, unique, ranker.size)
     unique, coverage, summed = unique[keep], coverage[keep], summed[keep]
     relaxed = Hits(unique, summed)
     best = _best(relaxed, 1, np.round(coverage, 6))
@@ -114,8 +114,8 @@ def _relax(ranker: Ranker, compiled: CompiledQuery, allowed: Docs | None, full: 
     return relaxed, np.round(coverage, 6), dropped
 
 
-def _within(hits: Hits, allowed: Docs | None) -> Hits:
-    return hits if allowed is None else hits.keep(np.isin(hits.docs, allowed, assume_unique=True))
+def _within(hits: Hits, allowed: Docs | None, size: int = 0) -> Hits:
+    return hits if allowed is None else hits.keep(contains(allowed, hits.docs, size))
 
 
 def _proximity(ranker: Ranker, hits: Hits, clauses: list[Clause]) -> Hits:

@@ -16,13 +16,15 @@ from importlib import resources
 from whoosh import query as wq
 
 from app.domain.departments import DepartmentDirectory
-from app.errors import InvalidQuery
 from app.search.analysis import bigrams, parts, words
+from app.search.errors import QueryError
 from app.search.ranking import SubstringPhrase
 from app.search.text import fold
 
 SYNONYM_BOOST = 0.5
-DEPARTMENT_BOOST = 2.0
+# A query that names a unit prefers that unit's records (the field's own weight in BM25F is
+# schema.DEPARTMENT_FIELD_BOOST; this is the query-time boost on top).
+UNIT_QUERY_BOOST = 2.0
 _QUOTES = {'"': '"', "“": "”", "「": "」"}
 
 
@@ -55,14 +57,12 @@ def synonyms() -> dict[str, tuple[str, ...]]:
 
 
 def parse_query(text: str, *, max_chars: int) -> ParsedQuery:
-    """Split the query into clauses, or raise InvalidQuery saying what is wrong and where."""
+    """Split the query into clauses, or raise QueryError saying what is wrong and where."""
     if len(text) > max_chars:
-        raise InvalidQuery(f"the query is {len(text):,} characters long; the limit is {max_chars}", limit=max_chars)
+        raise QueryError(f"the query is {len(text):,} characters long; the limit is {max_chars}", limit=max_chars)
     bad = next((i for i, ch in enumerate(text) if unicodedata.category(ch) in ("Cc", "Cf") and ch not in "\t "), None)
     if bad is not None:
-        raise InvalidQuery(
-            f"the query has a control character (U+{ord(text[bad]):04X}) at position {bad}", position=bad
-        )
+        raise QueryError(f"the query has a control character (U+{ord(text[bad]):04X}) at position {bad}", position=bad)
     terms: list[Term | str] = []  # str "OR" marks an operator
     i, n = 0, len(text)
     while i < n:
@@ -75,10 +75,10 @@ def parse_query(text: str, *, max_chars: int) -> ParsedQuery:
         if start < n and text[start] in _QUOTES:
             close = text.find(_QUOTES[text[start]], start + 1)
             if close == -1:
-                raise InvalidQuery(f"the quote at position {start} is never closed", position=start)
+                raise QueryError(f"the quote at position {start} is never closed", position=start)
             phrase = text[start + 1 : close].strip()
             if not phrase:
-                raise InvalidQuery(f"the quotes at position {start} enclose nothing", position=start)
+                raise QueryError(f"the quotes at position {start} enclose nothing", position=start)
             terms.append(Term(phrase, phrase=True, negated=negated))
             i = close + 1
             continue
@@ -87,7 +87,7 @@ def parse_query(text: str, *, max_chars: int) -> ParsedQuery:
             end += 1
         word = text[start:end]
         if not word:
-            raise InvalidQuery(f"'-' at position {i} must be followed by a term to exclude", position=i)
+            raise QueryError(f"'-' at position {i} must be followed by a term to exclude", position=i)
         if word == "OR" and not negated:
             terms.append("OR")
         else:
@@ -98,25 +98,25 @@ def parse_query(text: str, *, max_chars: int) -> ParsedQuery:
 
 def _group(terms: list[Term | str]) -> list[list[Term]]:
     if not terms:
-        raise InvalidQuery("the query is empty; type at least one word")
+        raise QueryError("the query is empty; type at least one word")
     clauses: list[list[Term]] = []
     pending_or = False
     for position, term in enumerate(terms):
         if term == "OR":
             if not clauses or pending_or or position == len(terms) - 1:
-                raise InvalidQuery("OR needs a term on each side, as in 科普日 OR 科技周")
+                raise QueryError("OR needs a term on each side, as in 科普日 OR 科技周")
             pending_or = True
             continue
         assert isinstance(term, Term)
         if pending_or:
             if term.negated or clauses[-1][0].negated:
-                raise InvalidQuery("an excluded term (-word) cannot be one side of OR")
+                raise QueryError("an excluded term (-word) cannot be one side of OR")
             clauses[-1].append(term)
             pending_or = False
         else:
             clauses.append([term])
     if all(clause[0].negated for clause in clauses):
-        raise InvalidQuery("the query only excludes; add a word to search for")
+        raise QueryError("the query only excludes; add a word to search for")
     return clauses
 
 
@@ -139,7 +139,7 @@ def analyse_term(term: Term, directory: DepartmentDirectory) -> TermAnalysis:
     found = [w for w, _, _ in words(term.text)]
     grams = [g for g, _, _ in bigrams(term.text)]
     if not found and not grams:
-        raise InvalidQuery(f"{term.text!r} has nothing searchable in it (only punctuation or symbols)")
+        raise QueryError(f"{term.text!r} has nothing searchable in it (only punctuation or symbols)")
     department = directory.resolve(folded) or directory.resolve(term.text)
     return TermAnalysis(
         term.text, found, grams, department, list(synonyms().get(folded, ())), term.phrase, term.negated
@@ -188,7 +188,7 @@ def term_query(analysis: TermAnalysis) -> wq.Query:
     if literal is not None:
         parts.append(literal)
     if analysis.department:
-        parts.append(wq.Term("department", analysis.department, boost=DEPARTMENT_BOOST))
+        parts.append(wq.Term("department", analysis.department, boost=UNIT_QUERY_BOOST))
     for synonym in [] if analysis.excluded else analysis.synonyms:
         expanded = _text_query(synonym, phrase=False, boost=SYNONYM_BOOST)
         if expanded is not None:

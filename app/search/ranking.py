@@ -2,11 +2,18 @@
 
 Whoosh's matcher tree costs tens of microseconds for every matching document, and a
 query here is a tree of dozens of terms (two fields, sub-words, units, synonyms). So
-each leaf term's posting list is read once per searcher into two arrays — document
-numbers (sorted) and their BM25F scores — and a query is evaluated with array
-operations: Or sums, And intersects and sums, AndNot removes. One pass yields the
-ranking, the exact total and the matching set that facets are counted on. Phrases
-still ask Whoosh, which has the positions.
+each leaf term's posting list is read into two arrays — document numbers (sorted) and
+their BM25F scores — and a query is evaluated with array operations: Or sums, And
+intersects and sums, AndNot removes. One pass yields the ranking, the exact total and
+the matching set that facets are counted on. Phrases still ask Whoosh, which has the
+positions.
+
+What is read from disk is kept per *segment* (`SegmentData`): Whoosh segments are
+immutable, so a segment's decoded posting lists, field lengths, facet columns and
+display fields serve every searcher that holds it. A searcher opened after an
+incremental write (one new segment, maybe some deletions) decodes only the new segment,
+and deletions are applied as a mask. What depends on the whole index (idf, average
+field lengths, hence scores) is computed per searcher, from the cached arrays.
 """
 
 from __future__ import annotations
@@ -15,20 +22,31 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 from whoosh import query as wq
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
+from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
+from whoosh.util.numeric import byte_to_length
 
 from app.search.text import fold
 
 K1 = 1.2
 B = 0.75
-TERM_CACHE_POSTINGS = 8_000_000  # ≈ 128 MB of (docnum, score) pairs
+TERM_CACHE_POSTINGS = 8_000_000  # scored postings per searcher ≈ 128 MB of (docnum, score) pairs
+SEGMENT_CACHE_POSTINGS = 16_000_000  # decoded postings across segments ≈ 128 MB of (int32, float32)
+SEGMENTS_KEPT = 64  # segments whose lengths, facet columns and display fields stay decoded
 TEXT_CACHE_SIZE = 200_000
+PHRASE_CACHE_SIZE = 10_000  # phrases whose matching documents a searcher keeps  # stored records kept per segment
+DENSE_SHARE = 8  # an Or over more than size / DENSE_SHARE postings (or facets over as many matches) goes dense
 Docs = npt.NDArray[np.int64]
 Scores = npt.NDArray[np.float64]
+LocalDocs = npt.NDArray[np.int32]
+Weights = npt.NDArray[np.float32]
+_LENGTH_OF_BYTE = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -65,6 +83,119 @@ class SubstringPhrase(wq.And):  # type: ignore[misc]
         self.phrase = phrase
 
 
+@dataclass(frozen=True)
+class FacetColumn:
+    """A facet field by document: the values of document d are ids[offsets[d]:offsets[d + 1]]."""
+
+    values: list[str]
+    offsets: Docs  # one more than there are documents
+    ids: Docs
+    owners: Docs  # the document of each entry of ids (for counting large match sets)
+
+
+class SegmentData:
+    """What one immutable segment yields, decoded once and shared by every searcher holding it."""
+
+    def __init__(self, key: str, doccount: int) -> None:
+        self.key = key
+        self.doccount = doccount
+        self.lengths: dict[str, Scores] = {}
+        self.columns: dict[str, FacetColumn] = {}
+        self.stored: dict[int, dict[str, Any]] = {}
+        self.texts: dict[int, str] = {}
+        self.lock = threading.Lock()
+
+    def field_lengths(self, leaf: IndexReader, fieldname: str) -> Scores:
+        """Every document's length in a field, read in one go from the lengths column."""
+        lengths = self.lengths.get(fieldname)
+        if lengths is None:
+            lengths = _read_lengths(leaf, fieldname, self.doccount)
+            self.lengths[fieldname] = lengths
+        return lengths
+
+    def column(self, leaf: IndexReader, fieldname: str) -> FacetColumn:
+        """The facet field `fieldname` as a column (built from its postings on first use)."""
+        column = self.columns.get(fieldname)
+        if column is None:
+            values = [_text(v) for v in leaf.lexicon(fieldname)]
+            docs, ids = [], []
+            for vid, value in enumerate(values):
+                local, _ = _decode(leaf, fieldname, value)
+                docs.append(local.astype(np.int64))
+                ids.append(np.full(local.size, vid, np.int64))
+            owners = np.concatenate(docs) if docs else np.empty(0, np.int64)
+            order = np.argsort(owners, kind="stable")
+            owners = owners[order]
+            value_ids = (np.concatenate(ids) if ids else np.empty(0, np.int64))[order]
+            offsets = np.searchsorted(owners, np.arange(self.doccount + 1), side="left").astype(np.int64)
+            column = FacetColumn(values, offsets, value_ids, owners)
+            self.columns[fieldname] = column
+        return column
+
+    def stored_fields(self, leaf: IndexReader, local: int) -> dict[str, Any]:
+        """A record's stored fields, unpickled once per segment (bounded)."""
+        fields = self.stored.get(local)
+        if fields is None:
+            fields = leaf.stored_fields(local)
+            with self.lock:
+                if len(self.stored) >= TEXT_CACHE_SIZE:
+                    self.stored.clear()
+                    self.texts.clear()
+                self.stored[local] = fields
+        return fields
+
+
+class _SegmentCache:
+    """Process-wide: segments by id (most recently used last) and their decoded postings."""
+
+    def __init__(self) -> None:
+        self.segments: OrderedDict[str, SegmentData] = OrderedDict()
+        self.postings: OrderedDict[tuple[str, str, str], tuple[LocalDocs, Weights]] = OrderedDict()
+        self.cached_postings = 0
+        self.lock = threading.Lock()
+
+    def segment(self, leaf: IndexReader) -> SegmentData:
+        key = _segment_key(leaf)
+        with self.lock:
+            data = self.segments.get(key)
+            if data is None:
+                data = SegmentData(key, int(leaf.doc_count_all()))
+                self.segments[key] = data
+                while len(self.segments) > SEGMENTS_KEPT:
+                    gone, _ = self.segments.popitem(last=False)
+                    for posting_key in [k for k in self.postings if k[0] == gone]:
+                        self.cached_postings -= len(self.postings.pop(posting_key)[0])
+            else:
+                self.segments.move_to_end(key)
+            return data
+
+    def term(self, leaf: IndexReader, segment: SegmentData, fieldname: str, text: str) -> tuple[LocalDocs, Weights]:
+        key = (segment.key, fieldname, text)
+        with self.lock:
+            cached = self.postings.get(key)
+            if cached is not None:
+                self.postings.move_to_end(key)
+                return cached
+        decoded = _decode(leaf, fieldname, text)
+        with self.lock:
+            if key not in self.postings:
+                self.postings[key] = decoded
+                self.cached_postings += len(decoded[0])
+            while self.cached_postings > SEGMENT_CACHE_POSTINGS and len(self.postings) > 1:
+                _, (evicted, _) = self.postings.popitem(last=False)
+                self.cached_postings -= len(evicted)
+        return decoded
+
+    def clear(self) -> None:
+        with self.lock:
+            self.segments.clear()
+            self.postings.clear()
+            self.cached_postings = 0
+
+
+SEGMENTS = _SegmentCache()
+
+
 class Ranker:
     """Scores queries and counts facets against one searcher; a new one per searcher."""
 
@@ -74,20 +205,27 @@ class Ranker:
         self.schema = searcher.schema
         self.size = int(self.reader.doc_count_all())
         self.doc_count = max(1, int(self.reader.doc_count()))
+        self.leaves = [(leaf, int(offset), SEGMENTS.segment(leaf)) for leaf, offset in self.reader.leaf_readers()]
+        self._offsets = np.array([offset for _, offset, _ in self.leaves], dtype=np.int64)
+        deleted = [
+            offset + np.fromiter(getattr(leaf, "deleted_docs_set", ()), np.int64) for leaf, offset, _ in self.leaves
+        ]
+        self._deleted = np.sort(np.concatenate(deleted)) if deleted else np.empty(0, np.int64)
+        self._is_live: npt.NDArray[np.bool_] | None = None
+        if self._deleted.size:
+            self._is_live = np.ones(self.size, dtype=bool)
+            self._is_live[self._deleted] = False
         self._lengths: dict[str, Scores] = {}
         self._terms: OrderedDict[tuple[str, str], Hits] = OrderedDict()
         self._cached_postings = 0
-        self._texts: dict[int, str] = {}
         self._live: Docs | None = None
         self._unions: dict[tuple[str, tuple[str, ...]], Docs] = {}
+        self._prefixes: dict[tuple[str, str], list[str]] = {}
+        self._phrases: dict[tuple[str, str, int], Docs] = {}
         self._lock = threading.Lock()
-        # Facet value → its documents; counting a query's facets is then one boolean
-        # mask of its matches indexed by each value's documents.
-        self.facets: dict[str, dict[str, Docs]] = {
-            name: {value: self.term(name, value).docs for value in self._values(name)} for name in facet_fields
-        }
-        # Field lengths are read once per searcher (~1 µs a document and field); reading them
-        # here, not on the first query that needs them, keeps that query's latency normal.
+        # Facet columns: counting a query's facets is one gather and a bincount over its matches.
+        self.columns: dict[str, FacetColumn] = {name: self._column(name) for name in facet_fields}
+        # Field lengths are read when the ranker is made, not by the first query that needs them.
         for name in scored_fields:
             self._field_lengths(name)
 
@@ -112,16 +250,29 @@ class Ranker:
                 self._cached_postings -= len(evicted)
         return hits
 
+    def hot_terms(self, limit: int = 2000) -> list[tuple[str, str]]:
+        """The terms this searcher was asked for, most recent last (what a new build should warm)."""
+        with self._lock:
+            return list(self._terms)[-limit:]
+
+    def prefetch(self, terms: Iterable[tuple[str, str]]) -> None:
+        """Decode these terms' postings in every segment (a no-op for segments already cached)."""
+        for fieldname, text in terms:
+            if fieldname in self.schema:
+                for leaf, _, segment in self.leaves:
+                    SEGMENTS.term(leaf, segment, fieldname, text)
+
     def _read_term(self, fieldname: str, text: str) -> Hits:
         if (fieldname, text) not in self.reader:
             return EMPTY
-        postings = self.reader.postings(fieldname, text)
+        parts = [(SEGMENTS.term(leaf, segment, fieldname, text), offset) for leaf, offset, segment in self.leaves]
+        docs = np.concatenate([local.astype(np.int64) + offset for (local, _), offset in parts])
+        weights = np.concatenate([w for (_, w), _ in parts]).astype(np.float64)
+        if self._is_live is not None:
+            live = self._is_live[docs]
+            docs, weights = docs[live], weights[live]
         if not self.schema[fieldname].scorable:  # ID/KEYWORD filters: membership only
-            docs = np.fromiter(postings.all_ids(), np.int64)
             return Hits(docs, np.zeros(docs.size))
-        pairs = np.array(list(postings.items_as("weight")), dtype=np.float64).reshape(-1, 2)
-        docs = pairs[:, 0].astype(np.int64)
-        weights = pairs[:, 1]  # term frequency × field boost, as Whoosh stores it
         lengths = self._field_lengths(fieldname)[docs]
         # Whoosh's own BM25F: its idf, and the boosted weight saturated by K1.
         df = self.reader.doc_frequency(fieldname, text)
@@ -132,16 +283,27 @@ class Ranker:
     def _field_lengths(self, fieldname: str) -> Scores:
         lengths = self._lengths.get(fieldname)
         if lengths is None:
-            length = self.reader.doc_field_length
-            lengths = np.fromiter((length(d, fieldname, 1) for d in range(self.size)), np.float64, self.size)
+            parts = [segment.field_lengths(leaf, fieldname) for leaf, _, segment in self.leaves]
+            lengths = np.concatenate(parts) if parts else np.empty(0)
             self._lengths[fieldname] = lengths
         return lengths
 
+    def _column(self, fieldname: str) -> FacetColumn:
+        parts = [(segment.column(leaf, fieldname), offset) for leaf, offset, segment in self.leaves]
+        if len(parts) == 1 and parts[0][1] == 0:
+            return parts[0][0]
+        values = sorted({v for column, _ in parts for v in column.values})
+        position = {v: i for i, v in enumerate(values)}
+        ids, owners, offsets = [], [], [np.zeros(1, np.int64)]
+        for column, offset in parts:
+            mapping = np.array([position[v] for v in column.values] or [0], dtype=np.int64)
+            ids.append(mapping[column.ids])
+            owners.append(column.owners + offset)
+            offsets.append(column.offsets[1:] + offsets[-1][-1])
+        return FacetColumn(values, np.concatenate(offsets), np.concatenate(ids), np.concatenate(owners))
+
     def _average(self, fieldname: str) -> float:
         return max(1.0, float(self.reader.field_length(fieldname)) / self.doc_count)
-
-    def _values(self, fieldname: str) -> list[str]:
-        return [v.decode("utf-8") if isinstance(v, bytes) else v for v in self.reader.lexicon(fieldname)]
 
     # --- queries ---------------------------------------------------------------
 
@@ -151,46 +313,73 @@ class Ranker:
             return self.term(q.fieldname, q.text).scaled(q.boost)
         if isinstance(q, wq.Prefix):
             expanded = [self.term(q.fieldname, t) for t in self._expand(q.fieldname, q.text)]
-            return _sum(expanded).scaled(q.boost)
+            return _sum(expanded, self.size).scaled(q.boost)
         if isinstance(q, SubstringPhrase):
-            candidates = _intersect([self.scores(sub) for sub in q.subqueries])
+            candidates = _intersect([self.scores(sub) for sub in q.subqueries], self.size)
             holds = [q.phrase in self.folded_text(int(d)) for d in candidates.docs]
             return candidates.keep(np.array(holds, dtype=bool)).scaled(q.boost)
         if isinstance(q, wq.AndNot):
             positive, negative = self.scores(q.a), self.scores(q.b)
-            return positive.keep(~np.isin(positive.docs, negative.docs, assume_unique=True))
+            return positive.keep(~contains(negative.docs, positive.docs, self.size))
         if isinstance(q, wq.And):
-            return _intersect([self.scores(sub) for sub in q.subqueries]).scaled(q.boost)
+            return _intersect([self.scores(sub) for sub in q.subqueries], self.size).scaled(q.boost)
         if isinstance(q, wq.Or):
-            return _sum([self.scores(sub) for sub in q.subqueries]).scaled(q.boost)
+            return _sum([self.scores(sub) for sub in q.subqueries], self.size).scaled(q.boost)
         if isinstance(q, wq.Phrase):
-            words = _intersect([self.term(q.fieldname, w) for w in q.words])
-            positional = np.fromiter(q.docs(self.searcher), np.int64)
-            return words.keep(np.isin(words.docs, positional)).scaled(q.boost)
+            words = _intersect([self.term(q.fieldname, w) for w in q.words], self.size)
+            return words.keep(contains(self._phrase(q), words.docs, self.size)).scaled(q.boost)
         raise TypeError(f"cannot rank a {type(q).__name__} query")
+
+    def _phrase(self, q: wq.Phrase) -> Docs:
+        # Whoosh checks positions document by document (tens of microseconds each); the
+        # documents holding a phrase are, like a term's, fixed for a searcher: kept with them.
+        key = (q.fieldname, "\x00phrase\x00" + "\x00".join(q.words), q.slop)
+        with self._lock:
+            cached = self._phrases.get(key)
+        if cached is None:
+            cached = np.fromiter(sorted(q.docs(self.searcher)), np.int64)
+            with self._lock:
+                if len(self._phrases) >= PHRASE_CACHE_SIZE:
+                    self._phrases.clear()
+                self._phrases[key] = cached
+        return cached
 
     def live_docs(self) -> Docs:
         """Every document not deleted, in index order."""
         if self._live is None:
-            self._live = np.fromiter(self.reader.all_doc_ids(), np.int64)
+            self._live = (
+                np.arange(self.size, dtype=np.int64) if self._is_live is None else np.flatnonzero(self._is_live)
+            )
         return self._live
 
+    def stored_fields(self, docnum: int) -> dict[str, Any]:
+        """A record's stored fields (kept per segment, so they survive a refresh)."""
+        leaf, offset, segment = self._leaf(docnum)
+        return segment.stored_fields(leaf, docnum - offset)
+
     def folded_text(self, docnum: int) -> str:
-        """A record's title and body, folded (cached, bounded)."""
-        # Reading stored fields costs a decompression and an unpickling; phrase checks
-        # revisit the same documents, so their folded text is kept (bounded).
-        text = self._texts.get(docnum)
+        """A record's title and body, folded (kept per segment, bounded)."""
+        leaf, offset, segment = self._leaf(docnum)
+        local = docnum - offset
+        text = segment.texts.get(local)
         if text is None:
-            stored = self.searcher.stored_fields(docnum)
+            stored = segment.stored_fields(leaf, local)
             text = fold(f"{stored.get('title', '')}\n{stored.get('body', '')}")
-            with self._lock:
-                if len(self._texts) >= TEXT_CACHE_SIZE:
-                    self._texts.clear()
-                self._texts[docnum] = text
+            segment.texts[local] = text
         return text
 
+    def _leaf(self, docnum: int) -> tuple[IndexReader, int, SegmentData]:
+        if len(self.leaves) == 1:
+            return self.leaves[0]
+        return self.leaves[int(np.searchsorted(self._offsets, docnum, side="right")) - 1]
+
     def _expand(self, fieldname: str, prefix: str) -> list[str]:
-        return [t.decode("utf-8") if isinstance(t, bytes) else t for t in self.reader.expand_prefix(fieldname, prefix)]
+        # Walking Whoosh's term index costs ~0.3 ms a prefix; a searcher's terms never change.
+        key = (fieldname, prefix)
+        terms = self._prefixes.get(key)
+        if terms is None:
+            terms = self._prefixes[key] = [_text(t) for t in self.reader.expand_prefix(fieldname, prefix)]
+        return terms
 
     def docs_with(self, fieldname: str, values: tuple[str, ...]) -> Docs:
         """Live documents holding any of `values` in a filter field (cached per searcher)."""
@@ -203,32 +392,160 @@ class Ranker:
 
     def facet_counts(self, name: str, matched: Hits) -> dict[str, int]:
         """How many matches carry each value of a facet field, most first."""
-        mask = np.zeros(self.size, dtype=bool)
-        mask[matched.docs] = True
-        counts = {value: int(np.count_nonzero(mask[docs])) for value, docs in self.facets[name].items()}
-        return dict(sorted(((v, n) for v, n in counts.items() if n), key=lambda kv: (-kv[1], kv[0])))
+        column = self.columns[name]
+        docs = matched.docs
+        if not docs.size or not column.ids.size:
+            return {}
+        if docs.size * DENSE_SHARE > self.size:  # many matches: one mask over every entry
+            mask = np.zeros(self.size, dtype=bool)
+            mask[docs] = True
+            picked = column.ids[mask[column.owners]]
+        else:  # few: gather each match's entries
+            starts = column.offsets[docs]
+            counts = column.offsets[docs + 1] - starts
+            total = int(counts.sum())
+            if not total:
+                return {}
+            within = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
+            picked = column.ids[np.repeat(starts, counts) + within]
+        bins = np.bincount(picked, minlength=len(column.values))
+        found = [(column.values[i], int(bins[i])) for i in np.flatnonzero(bins)]
+        return dict(sorted(found, key=lambda kv: (-kv[1], kv[0])))
 
 
-def _sum(parts: list[Hits]) -> Hits:
+def warm(
+    searcher: Searcher, facet_fields: Iterable[str], scored_fields: Iterable[str], previous: Ranker | None
+) -> None:
+    """Decode a new build's segments before it is switched in: lengths, facet columns, hot terms.
+
+    Called off the request path (after a rebuild commits, before CURRENT points at it), so
+    the first searches on the new build find their segments' arrays already decoded.
+    """
+    ranker = Ranker(searcher, facet_fields, scored_fields)
+    if previous is not None:
+        ranker.prefetch(previous.hot_terms())
+
+
+def contains(haystack: Docs, needles: Docs, size: int = 0) -> npt.NDArray[np.bool_]:
+    """Which of `needles` are in the sorted array `haystack` (binary search, or a bitmap when large)."""
+    if not haystack.size or not needles.size:
+        return np.zeros(needles.size, dtype=bool)
+    if _dense_wins(needles.size, haystack.size, size):
+        mask = np.zeros(size, dtype=bool)
+        mask[haystack] = True
+        dense: npt.NDArray[np.bool_] = mask[needles]
+        return dense
+    at = np.searchsorted(haystack, needles)
+    at[at == haystack.size] = 0
+    found: npt.NDArray[np.bool_] = haystack[at] == needles
+    return found
+
+
+def _dense_wins(looked_up: int, looked_in: int, size: int) -> bool:
+    # Measured by bench/set_ops.py: a binary search costs about log2(n) steps a lookup, a
+    # bitmap about a quarter of a step per document of the index to clear and fill.
+    return bool(size) and looked_up * np.log2(looked_in + 1) * 4 > size
+
+
+def _sum(parts: list[Hits], size: int = 0) -> Hits:
     parts = [p for p in parts if len(p)]
     if not parts:
         return EMPTY
     if len(parts) == 1:
         return parts[0]
+    total = sum(len(p) for p in parts)
+    if size and total * DENSE_SHARE > size:
+        # Many postings: add them into a dense array (each part's docs are unique), no sort.
+        summed = np.zeros(size, dtype=np.float64)
+        present = np.zeros(size, dtype=bool)
+        for p in parts:
+            summed[p.docs] += p.scores
+            present[p.docs] = True
+        docs = np.flatnonzero(present)
+        return Hits(docs, summed[docs])
+    # Few postings: one stable sort of them all, then each run of a document summed.
     docs = np.concatenate([p.docs for p in parts])
-    scores = np.concatenate([p.scores for p in parts])
-    unique, inverse = np.unique(docs, return_inverse=True)
-    return Hits(unique, np.bincount(inverse, weights=scores, minlength=unique.size).astype(np.float64))
+    order = np.argsort(docs, kind="stable")
+    docs, scores = docs[order], np.concatenate([p.scores for p in parts])[order]
+    starts = np.flatnonzero(np.concatenate(([True], docs[1:] != docs[:-1])))
+    return Hits(docs[starts], np.add.reduceat(scores, starts))
 
 
-def _intersect(parts: list[Hits]) -> Hits:
+def _intersect(parts: list[Hits], size: int = 0) -> Hits:
     if not parts or any(not len(p) for p in parts):
         return EMPTY
     parts = sorted(parts, key=len)
     docs, scores = parts[0].docs, parts[0].scores
     for part in parts[1:]:
-        docs, mine, theirs = np.intersect1d(docs, part.docs, assume_unique=True, return_indices=True)
-        scores = scores[mine] + part.scores[theirs]
+        if _dense_wins(docs.size, part.docs.size, size):
+            # Both large: the other set's scores spread over the index, NaN where absent.
+            spread = np.full(size, np.nan)
+            spread[part.docs] = part.scores
+            theirs = spread[docs]
+            found = ~np.isnan(theirs)
+            docs, scores = docs[found], scores[found] + theirs[found]
+        else:
+            # The smaller set looked up in the larger by binary search: no concatenation, no sort.
+            at = np.searchsorted(part.docs, docs)
+            at[at == part.docs.size] = 0
+            found = part.docs[at] == docs
+            docs, scores = docs[found], scores[found] + part.scores[at[found]]
         if not docs.size:
             return EMPTY
     return Hits(docs, scores)
+
+
+def _text(value: str | bytes) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes) else value
+
+
+def _segment_key(leaf: IndexReader) -> str:
+    segment = leaf.segment() if hasattr(leaf, "segment") else None
+    if segment is None:  # not a segment reader (an empty index): never shared
+        return f"reader-{id(leaf)}"
+    return f"{segment.segment_id()}:{leaf.doc_count_all()}"
+
+
+def _read_lengths(leaf: IndexReader, fieldname: str, doccount: int) -> Scores:
+    perdoc = getattr(leaf, "_perdoc", None)
+    reader = perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN) if perdoc is not None else None
+    raw = getattr(reader, "_dbfile", None)
+    if reader is None or raw is None:  # no lengths column (or another codec): ask one by one
+        length = leaf.doc_field_length
+        return np.array([length(d, fieldname, 1) or 0 for d in range(doccount)], dtype=np.float64)
+    count = min(reader._count, doccount)
+    codes = np.frombuffer(bytes(raw.get(reader._basepos, count)), dtype=np.uint8)
+    lengths = np.zeros(doccount, dtype=np.float64)
+    lengths[:count] = _LENGTH_OF_BYTE[codes]
+    return lengths
+
+
+def _decode(leaf: IndexReader, fieldname: str, text: str) -> tuple[LocalDocs, Weights]:
+    """A term's postings in one segment, deletions included, as arrays (block by block)."""
+    terms = getattr(leaf, "_terms", None)
+    fieldobj = leaf.schema[fieldname]
+    btext = fieldobj.to_bytes(text)
+    if terms is None or (fieldname, btext) not in terms:
+        return np.empty(0, np.int32), np.empty(0, np.float32)
+    matcher = terms.matcher(fieldname, btext, fieldobj.format)
+    if not isinstance(matcher, W3LeafMatcher):  # postings inlined in the term info: a few
+        pairs = np.array(list(matcher.items_as("weight")), dtype=np.float64).reshape(-1, 2)
+        return pairs[:, 0].astype(np.int32), pairs[:, 1].astype(np.float32)
+    # Whoosh's matcher yields one posting per Python call; a block's ids and weights are
+    # already arrays (ids delta-coded), so read them a block at a time.
+    ids: list[LocalDocs] = []
+    weights: list[Weights] = []
+    while matcher.is_active():
+        matcher._read_data()
+        block_ids, block_weights = matcher._data[0], matcher._data[1]
+        count = matcher._blocklength
+        raw = np.asarray(block_ids, dtype=np.int64)
+        ids.append((raw if matcher._byteids else np.cumsum(raw)).astype(np.int32))
+        if block_weights is None:
+            weights.append(np.ones(count, np.float32))
+        elif isinstance(block_weights, float):
+            weights.append(np.full(count, block_weights, np.float32))
+        else:
+            weights.append(np.asarray(block_weights, dtype=np.float32))
+        matcher._next_block()
+    return np.concatenate(ids), np.concatenate(weights)

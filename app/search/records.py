@@ -1,236 +1,24 @@
-"""Index records read from the store: key points, tasks and activities, in bulk queries."""
+"""An index record: the plain dict a key point, task or activity becomes (no store access here)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Iterator
 from typing import Any
-
-from sqlmodel import Session, col, select
-
-from app import models as m
-from app.db import group_by_first
-from app.models import row_id
 
 Record = dict[str, Any]
 
 
-def _first_sentence(text: str) -> tuple[str, str]:
+def record_uid(kind: str, ref: int) -> str:
+    """A record's id in the index ("task:12"): what the change log names a changed record by."""
+    return f"{kind}:{ref}"
+
+
+def first_sentence(text: str) -> tuple[str, str]:
+    """A task's first sentence (its title) and the rest."""
     head, sep, rest = text.partition("。")
     return (head, rest.strip()) if sep else (text, "")
 
 
-def iter_records(session: Session, document_ids: Iterable[int] | None = None) -> Iterator[Record]:
-    """Every searchable record of the given documents (all documents when None)."""
-    docs = session.exec(select(m.Document)).all()
-    if document_ids is not None:
-        wanted = set(document_ids)
-        docs = [d for d in docs if d.id in wanted]
-    if not docs:
-        return
-    years = {d.id: d.year for d in docs}
-    ids = list(years)
-    sections = {s.id: s.label for s in session.exec(select(m.Section).where(col(m.Section.document_id).in_(ids)))}
-    # Records are written in (document, key points before tasks, number) order: Whoosh breaks
-    # score ties by document number, so that order is the tie-break users see.
-    key_points = session.exec(
-        select(m.KeyPoint)
-        .where(col(m.KeyPoint.document_id).in_(ids))
-        .order_by(col(m.KeyPoint.document_id), col(m.KeyPoint.number))
-    ).all()
-    kp_section = {kp.id: sections[kp.section_id] for kp in key_points}
-
-    paragraphs: dict[int, list[str]] = defaultdict(list)
-    for kp_id, text in session.exec(
-        select(m.SubParagraph.key_point_id, m.SubParagraph.text)
-        .join(m.KeyPoint)
-        .where(col(m.KeyPoint.document_id).in_(ids))
-        .order_by(col(m.SubParagraph.position))
-    ):
-        paragraphs[kp_id].append(text)
-    kp_groups = group_by_first(
-        session.exec(
-            select(m.KeyPointTargetGroup.key_point_id, m.KeyPointTargetGroup.name)
-            .join(m.KeyPoint)
-            .where(col(m.KeyPoint.document_id).in_(ids))
-        )
-    )
-    kp_units = group_by_first(
-        session.exec(
-            select(
-                m.KeyPointDepartment.key_point_id, m.Department.name, m.Department.full_name, m.KeyPointDepartment.role
-            )
-            .join(m.Department)
-            .join(m.KeyPoint)
-            .where(col(m.KeyPoint.document_id).in_(ids))
-            .order_by(col(m.KeyPointDepartment.position))
-        ),
-        lambda row: tuple(row[1:]),
-    )
-    task_units = group_by_first(
-        session.exec(
-            select(m.TaskDepartment.task_id, m.Department.name, m.Department.full_name, m.TaskDepartment.role)
-            .join(m.Department)
-            .join(m.Task)
-            .where(col(m.Task.document_id).in_(ids))
-            .order_by(col(m.TaskDepartment.position))
-        ),
-        lambda row: tuple(row[1:]),
-    )
-    task_groups = group_by_first(
-        session.exec(
-            select(m.TaskTargetGroup.task_id, m.TaskTargetGroup.name)
-            .join(m.Task)
-            .where(col(m.Task.document_id).in_(ids))
-        )
-    )
-    task_points = group_by_first(
-        session.exec(
-            select(m.TraceLink.task_id, m.TraceLink.key_point_id)
-            .join(m.Task)
-            .where(col(m.Task.document_id).in_(ids))
-            .order_by(col(m.TraceLink.rank))
-        )
-    )
-
-    tasks = session.exec(
-        select(m.Task).where(col(m.Task.document_id).in_(ids)).order_by(col(m.Task.document_id), col(m.Task.number))
-    ).all()
-    points_by_doc: dict[int, list[m.KeyPoint]] = defaultdict(list)
-    for kp in key_points:
-        points_by_doc[kp.document_id].append(kp)
-    tasks_by_doc: dict[int, list[m.Task]] = defaultdict(list)
-    for task in tasks:
-        tasks_by_doc[task.document_id].append(task)
-    for document_id in sorted(years):  # type: ignore[type-var]
-        for kp in points_by_doc[document_id]:  # type: ignore[index]
-            body = "\n".join([kp.body, *paragraphs[kp.id]])  # type: ignore[index]
-            yield _record(
-                "key_point",
-                row_id(kp),
-                kp.document_id,
-                years[kp.document_id],
-                kp.number,
-                kp.title,
-                body,
-                kp_units[kp.id],
-                [kp_section[kp.id]],
-                kp_groups[kp.id],
-            )
-        for task in tasks_by_doc[document_id]:  # type: ignore[index]
-            title, body = _first_sentence(task.body)
-            section = [kp_section[k] for k in task_points[task.id][:1]]
-            yield _record(
-                "task",
-                row_id(task),
-                task.document_id,
-                years[task.document_id],
-                task.number,
-                title,
-                body,
-                task_units[task.id],
-                section,
-                task_groups[task.id],
-            )
-    yield from _activity_records(session, [row_id(d) for d in docs], years, kp_section)
-    yield from _report_records(session, col(m.Task.document_id).in_(ids))
-
-
-def _activity_records(
-    session: Session, ids: list[int], years: dict[int | None, int], kp_section: dict[int | None, str]
-) -> Iterator[Record]:
-    mentions: dict[int, dict[str, set[Any]]] = defaultdict(lambda: {"tasks": set(), "kps": set(), "docs": set()})
-    for activity_id, task_id, document_id, number in session.exec(
-        select(m.TaskActivity.activity_id, m.TaskActivity.task_id, m.Task.document_id, m.Task.number)
-        .join(m.Task)
-        .where(col(m.Task.document_id).in_(ids))
-    ):
-        mentions[activity_id]["tasks"].add((document_id, number, task_id))
-        mentions[activity_id]["docs"].add(document_id)
-    for activity_id, kp_id, document_id in session.exec(
-        select(m.KeyPointActivity.activity_id, m.KeyPointActivity.key_point_id, m.KeyPoint.document_id)
-        .join(m.KeyPoint)
-        .where(col(m.KeyPoint.document_id).in_(ids))
-    ):
-        mentions[activity_id]["kps"].add(kp_id)
-        mentions[activity_id]["docs"].add(document_id)
-    activities = session.exec(
-        select(m.Activity).where(col(m.Activity.id).in_(list(mentions))).order_by(col(m.Activity.id))
-    ).all()
-    for activity in activities:
-        seen = mentions[activity.id]  # type: ignore[index]
-        # An activity shared by several editions is indexed once, under its earliest document.
-        document_id = min(seen["docs"])
-        yield _record(
-            "activity",
-            row_id(activity),
-            document_id,
-            years[document_id],
-            0,
-            activity.name,
-            activity.series,
-            # No units: an activity is found by its name, not by who runs the tasks naming it.
-            [],
-            sorted({kp_section[k] for k in seen["kps"]}),
-            [],
-            extra={
-                "activity_kind": activity.kind,
-                "tasks": [[task_id, number] for doc, number, task_id in sorted(seen["tasks"]) if doc == document_id],
-            },
-        )
-
-
-def report_records(session: Session, report_ids: Iterable[int]) -> list[Record]:
-    """The index records of the given reports (those still current: a corrected report has none)."""
-    return list(_report_records(session, col(m.ProgressReport.id).in_(list(report_ids))))
-
-
-def current_report_count(session: Session) -> int:
-    """How many reports the index holds: those no correction replaced."""
-    corrected = select(m.ProgressReport.corrects_id).where(col(m.ProgressReport.corrects_id).is_not(None))
-    return len(session.exec(select(m.ProgressReport.id).where(col(m.ProgressReport.id).not_in(corrected))).all())
-
-
-def _report_records(session: Session, condition: Any) -> Iterator[Record]:
-    # Progress reports are searched by their note (kind=report, never in the default ledger list).
-    corrected = select(m.ProgressReport.corrects_id).where(col(m.ProgressReport.corrects_id).is_not(None))
-    rows = session.exec(
-        select(m.ProgressReport, m.Task, m.Document.year)
-        .join(m.Task, col(m.Task.id) == m.ProgressReport.task_id)
-        .join(m.Document, col(m.Document.id) == m.Task.document_id)
-        .where(condition, col(m.ProgressReport.id).not_in(corrected))
-        .order_by(col(m.ProgressReport.id))
-    ).all()
-    roles = {
-        (task_id, name): (full_name, role)
-        for task_id, name, full_name, role in session.exec(
-            select(m.TaskDepartment.task_id, m.Department.name, m.Department.full_name, m.TaskDepartment.role)
-            .join(m.Department)
-            .where(col(m.TaskDepartment.task_id).in_({task.id for _, task, _ in rows}))
-        )
-    }
-    for report, task, year in rows:
-        full_name, role = roles.get((row_id(task), report.department), (report.department, "participant"))
-        yield _record(
-            "report",
-            row_id(report),
-            task.document_id,
-            year,
-            task.number,
-            f"{report.department} {report.reported_on.isoformat()} 进展",
-            report.note,
-            [(report.department, full_name, role)],
-            [],
-            [],
-            extra={
-                "task": [task.id, task.number],
-                "status": report.status,
-                "reported_on": report.reported_on.isoformat(),
-            },
-        )
-
-
-def _record(
+def make_record(
     kind: str,
     ref: int,
     document_id: int,
@@ -243,8 +31,9 @@ def _record(
     groups: list[str],
     extra: dict[str, Any] | None = None,
 ) -> Record:
+    """The record Whoosh indexes; `units` are (name, full name, role) triples."""
     return {
-        "uid": f"{kind}:{ref}",
+        "uid": record_uid(kind, ref),
         "kind": kind,
         "ref": ref,
         "document": str(document_id),

@@ -14,7 +14,7 @@ SCHEMA_VERSION = 3
 TITLE_BOOST = 3.0
 BODY_BOOST = 1.0
 GRAMS_BOOST = 0.5
-DEPARTMENT_BOOST = 0.8
+DEPARTMENT_FIELD_BOOST = 0.8
 
 
 def build_schema() -> Schema:
@@ -31,7 +31,7 @@ def build_schema() -> Schema:
         body=TEXT(analyzer=JiebaTokenizer(), stored=True, phrase=True, field_boost=BODY_BOOST),
         # No positions: a quoted phrase on this path is checked against the stored text.
         grams=TEXT(analyzer=BigramTokenizer(), phrase=False, field_boost=GRAMS_BOOST),
-        department=KEYWORD(stored=True, commas=True, scorable=True, field_boost=DEPARTMENT_BOOST),
+        department=KEYWORD(stored=True, commas=True, scorable=True, field_boost=DEPARTMENT_FIELD_BOOST),
         lead=KEYWORD(stored=True, commas=True),
         section=KEYWORD(stored=True, commas=True),
         target_group=KEYWORD(stored=True, commas=True),

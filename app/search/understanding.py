@@ -28,8 +28,8 @@ from typing import NoReturn
 from app.domain.departments import DepartmentDirectory
 from app.domain.vocabulary import Role
 from app.domain.vocabulary import TermUsage as Usage
-from app.errors import InvalidQuery
 from app.search.analysis import bigrams, words
+from app.search.errors import QueryError
 from app.search.query import ParsedQuery, Term
 from app.search.text import fold
 
@@ -113,7 +113,7 @@ def understand(parsed: ParsedQuery, directory: DepartmentDirectory, *, years: se
         found = words(term.text)
         if not found:
             if not bigrams(term.text):
-                raise InvalidQuery(f"{term.text!r} has nothing searchable in it (only punctuation or symbols)")
+                raise QueryError(f"{term.text!r} has nothing searchable in it (only punctuation or symbols)")
             plain.append(_Word(term.text, fold(term.text), True, Usage.QUESTION))  # 的, 了: function words
             continue
         for i, (folded, start, end) in enumerate(found):
@@ -177,10 +177,10 @@ def understand(parsed: ParsedQuery, directory: DepartmentDirectory, *, years: se
             result.set_aside.append(SetAside(current.text, current.usage))
     result.query.clauses = kept
     if kept and all(clause[0].negated for clause in kept):
-        raise InvalidQuery("the query only excludes; add a word to search for")
+        raise QueryError("the query only excludes; add a word to search for")
     return result
 
 
 def _only_question_words(plain: list[_Word]) -> NoReturn:
     listed = "、".join(dict.fromkeys(w.text for w in plain))
-    raise InvalidQuery(f"the query has only question or function words ({listed}); add what you are looking for")
+    raise QueryError(f"the query has only question or function words ({listed}); add what you are looking for")

@@ -19,6 +19,7 @@ from app.domain.vocabulary import Role, TaskStatus
 from app.errors import InvalidParameter, NotFound, UnknownDepartment
 from app.models import row_id
 from app.parser.target_groups import target_group_words
+from app.services.lineage import lineage_steps
 from app.services.progress import NOT_STARTED, task_ids_with_status, task_progress
 
 TaskSort = Literal["number", "-number", "document", "-document"]
@@ -84,9 +85,19 @@ def _document(session: Session, doc: m.Document) -> s.DocumentPublic:
         sections=len(sections),
         key_points=_count(session, select(m.KeyPoint).where(m.KeyPoint.document_id == doc.id)),
         tasks=_count(session, select(m.Task).where(m.Task.document_id == doc.id)),
+        # Units named on tasks, or on key points in an edition without a ledger (units inline).
         departments=session.exec(
-            select(func.count(func.distinct(m.TaskDepartment.department_id))).where(
-                col(m.TaskDepartment.task_id).in_(task_ids)
+            select(func.count(func.distinct(m.Department.id))).where(
+                or_(
+                    col(m.Department.id).in_(
+                        select(m.TaskDepartment.department_id).where(col(m.TaskDepartment.task_id).in_(task_ids))
+                    ),
+                    col(m.Department.id).in_(
+                        select(m.KeyPointDepartment.department_id).where(
+                            col(m.KeyPointDepartment.key_point_id).in_(kp_ids)
+                        )
+                    ),
+                )
             )
         ).one(),
         activities=session.exec(
@@ -109,7 +120,8 @@ def _document(session: Session, doc: m.Document) -> s.DocumentPublic:
 
 
 def _section(x: m.Section) -> s.SectionRef:
-    return s.SectionRef(id=x.id, label=x.label, title=x.title, level=x.level, parent_id=x.parent_id)
+    lead = [p for p in x.lead.split("\n") if p]
+    return s.SectionRef(id=x.id, label=x.label, title=x.title, level=x.level, parent_id=x.parent_id, lead=lead)
 
 
 # --- tasks -------------------------------------------------------------------
@@ -127,6 +139,9 @@ def list_tasks(
     activity: str | None = None,
     target_group: str | None = None,
     document: int | None = None,
+    year: int | None = None,
+    province: str | None = None,
+    issuer: str | None = None,
     sort: TaskSort = "document",
     status: TaskStatus | None = None,
 ) -> s.Page[s.TaskPublic]:
@@ -137,6 +152,8 @@ def list_tasks(
         query = query.where(col(m.Task.id).in_(ids) if having else col(m.Task.id).not_in(ids))
     if document is not None:
         query = query.where(m.Task.document_id == document)
+    if year is not None or province is not None or issuer is not None:
+        query = query.where(col(m.Task.document_id).in_(_edition_ids(year, province, issuer)))
     if department is not None:
         name = resolve_department(session, directory, department, status=422)
         roles = select(m.TaskDepartment.task_id).join(m.Department).where(m.Department.name == name)
@@ -184,14 +201,7 @@ def tasks_public(session: Session, tasks: Sequence[m.Task]) -> list[s.TaskPublic
     """Public models for tasks, loading their links in a fixed number of queries."""
     ids = [t.id for t in tasks]
     docs = _documents(session, {t.document_id for t in tasks})
-    departments: dict[int, list[s.DepartmentRole]] = defaultdict(list)
-    for task_id, name, full_name, role in session.exec(
-        select(m.TaskDepartment.task_id, m.Department.name, m.Department.full_name, m.TaskDepartment.role)
-        .join(m.Department)
-        .where(col(m.TaskDepartment.task_id).in_(ids))
-        .order_by(col(m.TaskDepartment.position))
-    ):
-        departments[task_id].append(s.DepartmentRole(name=name, full_name=full_name, role=role))
+    departments = _unit_roles(session, m.TaskDepartment, m.TaskDepartment.task_id, ids)
     links: dict[int, list[s.KeyPointLink]] = defaultdict(list)
     # Five columns: past SQLModel's typed select() overloads, so SQLAlchemy's own.
     for linked_task, kp_id, number, title, score in session.execute(
@@ -207,32 +217,12 @@ def tasks_public(session: Session, tasks: Sequence[m.Task]) -> list[s.TaskPublic
         .order_by(col(m.TraceLink.rank))
     ):
         links[cast(int, linked_task)].append(s.KeyPointLink(id=kp_id, number=number, title=title, score=score))
-    activities = group_by_first(
-        session.exec(
-            select(m.TaskActivity.task_id, m.Activity.id, m.Activity.name, m.Activity.kind)
-            .join(m.Activity)
-            .where(col(m.TaskActivity.task_id).in_(ids))
-            .order_by(col(m.Activity.id))
-        ),
-        lambda r: s.ActivityRef(id=r[1], name=r[2], kind=r[3]),
-    )
-    references = group_by_first(
-        session.exec(
-            select(m.TaskReference.task_id, m.Reference.title)
-            .join(m.Reference)
-            .where(col(m.TaskReference.task_id).in_(ids))
-            .order_by(col(m.Reference.id))
-        ),
-        lambda r: r[1],
-    )
-    groups = group_by_first(
-        session.exec(
-            select(m.TaskTargetGroup.task_id, m.TaskTargetGroup.name).where(col(m.TaskTargetGroup.task_id).in_(ids))
-        ),
-        lambda r: r[1],
-    )
+    activities = _activity_refs(session, m.TaskActivity.task_id, ids)
+    references = _reference_titles(session, m.TaskReference.task_id, ids)
+    groups = _target_groups(session, m.TaskTargetGroup, m.TaskTargetGroup.task_id, ids)
     order = list(target_group_words())
     progress = task_progress(session, [i for i in ids if i is not None])
+    lineage = lineage_steps(session, [row_id(t) for t in tasks])
     return [
         s.TaskPublic(
             id=t.id,
@@ -240,15 +230,16 @@ def tasks_public(session: Session, tasks: Sequence[m.Task]) -> list[s.TaskPublic
             number=t.number,
             text=t.text,
             body=t.body,
-            departments=departments[t.id],  # type: ignore[index]
+            departments=departments[row_id(t)],
             all_member_units=t.all_member_units,
-            key_points=links[t.id],  # type: ignore[index]
-            activities=activities[t.id],
-            references=references[t.id],
-            target_groups=sorted(groups[t.id], key=order.index),
+            key_points=links[row_id(t)],
+            activities=activities[row_id(t)],
+            references=references[row_id(t)],
+            target_groups=sorted(groups[row_id(t)], key=order.index),
             status=progress.get(row_id(t), NOT_STARTED).status,
             last_reported_on=progress.get(row_id(t), NOT_STARTED).last_reported_on,
             last_note=progress.get(row_id(t), NOT_STARTED).last_note,
+            lineage=lineage[row_id(t)],
         )
         for t in tasks
     ]
@@ -264,11 +255,16 @@ def list_key_points(
     document: int | None = None,
     section: str | None = None,
     target_group: str | None = None,
+    year: int | None = None,
+    province: str | None = None,
+    issuer: str | None = None,
 ) -> s.Page[s.KeyPointPublic]:
     """Key points matching every filter given, in document and number order."""
     query = select(m.KeyPoint)
     if document is not None:
         query = query.where(m.KeyPoint.document_id == document)
+    if year is not None or province is not None or issuer is not None:
+        query = query.where(col(m.KeyPoint.document_id).in_(_edition_ids(year, province, issuer)))
     if section is not None:
         query = query.where(col(m.KeyPoint.section_id).in_(_section_ids(section)))
     if check_target_group(target_group) is not None:
@@ -308,43 +304,10 @@ def key_points_public(session: Session, key_points: Sequence[m.KeyPoint]) -> lis
         ),
         lambda r: r[1],
     )
-    departments = group_by_first(
-        session.exec(
-            select(
-                m.KeyPointDepartment.key_point_id, m.Department.name, m.Department.full_name, m.KeyPointDepartment.role
-            )
-            .join(m.Department)
-            .where(col(m.KeyPointDepartment.key_point_id).in_(ids))
-            .order_by(col(m.KeyPointDepartment.position))
-        ),
-        lambda r: s.DepartmentRole(name=r[1], full_name=r[2], role=r[3]),
-    )
-    activities = group_by_first(
-        session.exec(
-            select(m.KeyPointActivity.key_point_id, m.Activity.id, m.Activity.name, m.Activity.kind)
-            .join(m.Activity)
-            .where(col(m.KeyPointActivity.key_point_id).in_(ids))
-            .order_by(col(m.Activity.id))
-        ),
-        lambda r: s.ActivityRef(id=r[1], name=r[2], kind=r[3]),
-    )
-    references = group_by_first(
-        session.exec(
-            select(m.KeyPointReference.key_point_id, m.Reference.title)
-            .join(m.Reference)
-            .where(col(m.KeyPointReference.key_point_id).in_(ids))
-            .order_by(col(m.Reference.id))
-        ),
-        lambda r: r[1],
-    )
-    groups = group_by_first(
-        session.exec(
-            select(m.KeyPointTargetGroup.key_point_id, m.KeyPointTargetGroup.name).where(
-                col(m.KeyPointTargetGroup.key_point_id).in_(ids)
-            )
-        ),
-        lambda r: r[1],
-    )
+    departments = _unit_roles(session, m.KeyPointDepartment, m.KeyPointDepartment.key_point_id, ids)
+    activities = _activity_refs(session, m.KeyPointActivity.key_point_id, ids)
+    references = _reference_titles(session, m.KeyPointReference.key_point_id, ids)
+    groups = _target_groups(session, m.KeyPointTargetGroup, m.KeyPointTargetGroup.key_point_id, ids)
     tasks = group_by_first(
         session.exec(
             select(m.TraceLink.key_point_id, m.Task.id, m.Task.number, m.TraceLink.score)
@@ -363,13 +326,13 @@ def key_points_public(session: Session, key_points: Sequence[m.KeyPoint]) -> lis
             number=k.number,
             title=k.title,
             body=k.body,
-            sub_paragraphs=paragraphs[k.id],
-            departments=departments[k.id],
+            sub_paragraphs=paragraphs[row_id(k)],
+            departments=departments[row_id(k)],
             all_member_units=k.all_member_units,
-            activities=activities[k.id],
-            references=references[k.id],
-            target_groups=sorted(groups[k.id], key=order.index),
-            tasks=tasks[k.id],
+            activities=activities[row_id(k)],
+            references=references[row_id(k)],
+            target_groups=sorted(groups[row_id(k)], key=order.index),
+            tasks=tasks[row_id(k)],
         )
         for k in key_points
     ]
@@ -500,11 +463,64 @@ def _activity_ids(session: Session, activity: str) -> list[int]:
     return [i for i in ids if i is not None]
 
 
+def _edition_ids(year: int | None, province: str | None, issuer: str | None) -> Any:
+    """The documents of a year, a province and/or an issuer, as a subquery."""
+    query = select(m.Document.id)
+    if issuer is not None:
+        query = query.where(m.Document.issuer == issuer.strip())
+    if year is not None:
+        query = query.where(m.Document.year == year)
+    if province is not None:
+        query = query.where(m.Document.province == province.strip())
+    return query
+
+
 def _section_ids(section: str) -> Any:
     section = section.strip()
     if section.isdigit() and len(section) <= 3:
         return select(m.Section.id).where(m.Section.ordinal == int(section))
     return select(m.Section.id).where(m.Section.label == section)
+
+
+# --- links ---------------------------------------------------------------------
+# Tasks and key points have parallel link tables that differ only in the owner column, so
+# each kind of link has one loader: owner id → refs, in the notice's order, in one query.
+
+
+def _unit_roles(session: Session, link: Any, owner: Any, ids: list[Any]) -> dict[int, list[s.DepartmentRole]]:
+    return group_by_first(
+        session.exec(
+            select(owner, m.Department.name, m.Department.full_name, link.role)
+            .join(m.Department)
+            .where(col(owner).in_(ids))
+            .order_by(col(link.position))
+        ),
+        lambda r: s.DepartmentRole(name=r[1], full_name=r[2], role=r[3]),
+    )
+
+
+def _activity_refs(session: Session, owner: Any, ids: list[Any]) -> dict[int, list[s.ActivityRef]]:
+    return group_by_first(
+        session.exec(
+            select(owner, m.Activity.id, m.Activity.name, m.Activity.kind)
+            .join(m.Activity)
+            .where(col(owner).in_(ids))
+            .order_by(col(m.Activity.id))
+        ),
+        lambda r: s.ActivityRef(id=r[1], name=r[2], kind=r[3]),
+    )
+
+
+def _reference_titles(session: Session, owner: Any, ids: list[Any]) -> dict[int, list[str]]:
+    return group_by_first(
+        session.exec(
+            select(owner, m.Reference.title).join(m.Reference).where(col(owner).in_(ids)).order_by(col(m.Reference.id))
+        )
+    )
+
+
+def _target_groups(session: Session, link: Any, owner: Any, ids: list[Any]) -> dict[int, list[str]]:
+    return group_by_first(session.exec(select(owner, link.name).where(col(owner).in_(ids))))
 
 
 # --- helpers -----------------------------------------------------------------
@@ -516,6 +532,6 @@ def _count(session: Session, query: Any) -> int:
 
 def _documents(session: Session, ids: Iterable[int]) -> dict[int, s.DocumentRef]:
     return {
-        row_id(d): s.DocumentRef(id=row_id(d), year=d.year, title=d.title)
+        row_id(d): s.DocumentRef(id=row_id(d), year=d.year, title=d.title, province=d.province, issuer=d.issuer)
         for d in session.exec(select(m.Document).where(col(m.Document.id).in_(list(ids))))
     }

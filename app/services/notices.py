@@ -16,6 +16,7 @@ from app.parser import NoticeFormatError, ParsedNotice, parse_notice_bytes
 from app.parser.records import LINE_KINDS
 from app.search.index import SearchIndex
 from app.services.importer import import_notice
+from app.services.indexing import StoreRecords
 
 log = logging.getLogger(__name__)
 
@@ -74,10 +75,18 @@ def read_notice(raw: bytes, *, max_bytes: int, source_name: str) -> ParsedNotice
 
 def read_file(path: Path, *, max_bytes: int = 5_000_000) -> ParsedNotice:
     """Read and parse one notice file, or raise NoticeRejected."""
+    # The size is checked before reading, and the read stops one byte past the limit: a
+    # device or pipe (/dev/zero, a FIFO) has no size to check, and must not eat memory.
     try:
-        raw = path.read_bytes()
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise NoticeRejected(f"{path.name}: {size:,} bytes is over the {max_bytes:,}-byte limit for a notice")
+        with path.open("rb") as handle:
+            raw = handle.read(max_bytes + 1)
     except OSError as exc:
         raise NoticeRejected(f"{path}: cannot read the file ({exc.strerror})") from exc
+    if len(raw) > max_bytes:
+        raise NoticeRejected(f"{path.name}: more than the {max_bytes:,}-byte limit for a notice")
     return read_notice(raw, max_bytes=max_bytes, source_name=path.name)
 
 
@@ -106,7 +115,7 @@ def import_file(
     if index is not None and result.status not in ("unchanged", "kept"):
         try:
             index.update_documents(
-                engine, [result.document_id], removed=[result.replaced_id] if result.replaced_id else []
+                StoreRecords(engine), [result.document_id], removed=[result.replaced_id] if result.replaced_id else []
             )
         except Exception:
             log.exception("search index update failed after importing %s; it will be rebuilt from the store", path.name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 from collections import OrderedDict
@@ -17,7 +18,8 @@ from app import models as m
 from app import schemas as s
 from app.domain.departments import DepartmentDirectory
 from app.domain.vocabulary import Role
-from app.errors import InvalidQuery
+from app.errors import InvalidParameter, InvalidQuery
+from app.search.errors import QueryError
 from app.search.highlight import highlight_terms, snippet
 from app.search.index import FACET_FIELDS, SearchIndex
 from app.search.matching import match
@@ -27,7 +29,10 @@ from app.search.ranking import Docs, Ranker
 from app.search.text import fold
 from app.search.understanding import Intent, understand
 from app.services.catalogue import Window, check_target_group, resolve_department
+from app.services.indexing import StoreRecords
+from app.services.repair import repairs_damage
 
+log = logging.getLogger(__name__)
 SUGGEST_MAX_CHARS = 50
 LEDGER_KINDS = ("task", "key_point")
 PINYIN_VOCABULARY = 5000  # most frequent index words per field that get a pinyin reading
@@ -47,6 +52,9 @@ class SearchFilters:
     section: str | None = None
     target_group: str | None = None
     document: int | None = None
+    year: int | None = None
+    province: str | None = None
+    issuer: str | None = None
 
 
 class ResultCache:
@@ -90,16 +98,25 @@ class SearchService:
     ) -> None:
         self.index = index
         self.engine = engine
+        self.source = StoreRecords(engine)
         self.directory = directory
         self.max_query_chars = max_query_chars
         self.cache = ResultCache(cache_size)
         self.sync_seconds = sync_seconds
         self._names: tuple[int, list[str], dict[int, s.DocumentRef]] | None = None
         self._pinyin_table: tuple[int, PinyinTable] | None = None
+        self._pinyin_refresh = threading.Thread()  # never started: no refresh running
 
+    @repairs_damage
     def search(self, q: str, filters: SearchFilters, window: Window) -> s.SearchResponse:
         """Ranked, filtered, faceted, highlighted hits for a query in the query language."""
-        self.index.sync_in_background(self.engine, every=self.sync_seconds)  # another replica may have written
+        try:
+            return self._search(q, filters, window)
+        except QueryError as exc:  # the engine says what and where; the API answers 400 problem+json
+            raise InvalidQuery(exc.detail, **exc.extra) from exc
+
+    def _search(self, q: str, filters: SearchFilters, window: Window) -> s.SearchResponse:
+        self.index.sync_in_background(self.source, every=self.sync_seconds)  # another replica may have written
         parsed = parse_query(q, max_chars=self.max_query_chars)
         filters = self._canonical(filters)
         key = (self.index.generation, " ".join(fold(q).split()), filters, window)
@@ -107,7 +124,7 @@ class SearchService:
         if cached is not None:
             return cached
         documents = self._documents()
-        with self.index.reading() as searcher:
+        with self.index.reading():
             ranker = self.index.ranker
             assert ranker is not None
             parsed, typed = self._from_pinyin(parsed, ranker)
@@ -122,7 +139,7 @@ class SearchService:
                     for t in [a.term, *[w for w in a.words if len(w) > 1], *a.synonyms]
                 ]
             )
-            year_documents = [i for i, d in documents.items() if d.year == understood.year]
+            year_documents = _editions(documents, filters, understood.year)
             filter_query = _filter_query(filters, understood.intent, year_documents)
             allowed = ranker.scores(filter_query).docs if filter_query is not None else None
             # Without a kind filter the list is the ledger's own records; activities that
@@ -130,6 +147,7 @@ class SearchService:
             listed = allowed if filters.kind else _kinds(ranker, LEDGER_KINDS, allowed)
             matched = match(ranker, compiled, allowed=listed, limit=window.offset + window.limit)
             facets = {name: ranker.facet_counts(name, matched.hits) for name in FACET_FIELDS}
+            facets.update(_edition_facets(ranker, matched.hits.docs, documents))
             chips: list[s.ActivityChip] = []
             if not filters.kind and not understood.matches_everything:
                 found = match(
@@ -137,9 +155,9 @@ class SearchService:
                 )
                 if len(found.hits):
                     facets["kind"] = {**facets["kind"], "activity": len(found.hits)}
-                chips = [_chip(searcher.stored_fields(docnum)) for docnum, _ in found.page]
+                chips = [_chip(ranker.stored_fields(docnum)) for docnum, _ in found.page]
             items = [
-                self._item(searcher.stored_fields(docnum), score, terms, documents, partial=i >= matched.full_on_page)
+                self._item(ranker.stored_fields(docnum), score, terms, documents, partial=i >= matched.full_on_page)
                 for i, (docnum, score) in enumerate(matched.page)
                 if i >= window.offset
             ]
@@ -180,6 +198,7 @@ class SearchService:
         self.cache.put(key, response)
         return response
 
+    @repairs_damage
     def suggest(self, q: str, limit: int) -> list[str]:
         """Completions for what has been typed so far: activity names, units, frequent words."""
         prefix = fold(q.strip())
@@ -239,25 +258,40 @@ class SearchService:
         return ParsedQuery(parsed.text, clauses), typed
 
     def _pinyin(self) -> PinyinTable:
-        # Built on first use per index build: a few thousand words, tenths of a second.
-        if self._pinyin_table is None or self._pinyin_table[0] != self.index.generation:
+        # Built on first use: a few thousand words, tenths of a second to a second. After a
+        # write (a new index generation) the old readings keep answering while the new table
+        # is made off the request path, so the first search after every write does not pay it.
+        current = self._pinyin_table
+        if current is None:
+            current = self._pinyin_table = (self.index.generation, self._build_pinyin())
+        elif current[0] != self.index.generation and not self._pinyin_refresh.is_alive():
+            self._pinyin_refresh = threading.Thread(target=self._refresh_pinyin, name="kepu-pinyin", daemon=True)
+            self._pinyin_refresh.start()
+        return current[1]
+
+    def _refresh_pinyin(self) -> None:
+        try:
             generation = self.index.generation
-            with self.index.reading() as searcher:
-                reader = searcher.reader()
-                frequent = [
-                    (text.decode("utf-8") if isinstance(text, bytes) else text, math.log1p(freq))
-                    for fieldname in ("title", "body")
-                    for freq, text in reader.most_frequent_terms(fieldname, PINYIN_VOCABULARY)
-                ]
-            segmenter = self.index.segmenter
-            vocabulary = [
-                *((name, UNIT_PINYIN_WEIGHT) for name in self.directory.all_spellings()),
-                *((name, ACTIVITY_PINYIN_WEIGHT) for name in self._names_list()),
-                *((term, 1.0) for term in (segmenter.terms if segmenter else [])),
-                *frequent,
+            self._pinyin_table = (generation, self._build_pinyin())
+        except Exception:  # the index closed meanwhile: the next search tries again
+            log.warning("pinyin table refresh failed; the previous one keeps answering", exc_info=True)
+
+    def _build_pinyin(self) -> PinyinTable:
+        with self.index.reading() as searcher:
+            reader = searcher.reader()
+            frequent = [
+                (text.decode("utf-8") if isinstance(text, bytes) else text, math.log1p(freq))
+                for fieldname in ("title", "body")
+                for freq, text in reader.most_frequent_terms(fieldname, PINYIN_VOCABULARY)
             ]
-            self._pinyin_table = (generation, PinyinTable(vocabulary))
-        return self._pinyin_table[1]
+        segmenter = self.index.segmenter
+        vocabulary = [
+            *((name, UNIT_PINYIN_WEIGHT) for name in self.directory.all_spellings()),
+            *((name, ACTIVITY_PINYIN_WEIGHT) for name in self._names_list()),
+            *((term, 1.0) for term in (segmenter.terms if segmenter else [])),
+            *frequent,
+        ]
+        return PinyinTable(vocabulary)
 
     def _canonical(self, filters: SearchFilters) -> SearchFilters:
         check_target_group(filters.target_group)
@@ -268,7 +302,19 @@ class SearchService:
         if department is not None:
             with Session(self.engine) as session:
                 department = resolve_department(session, self.directory, department, status=422)
-        return SearchFilters(filters.kind, department, section, filters.target_group, filters.document)
+        years = {d.year for d in self._documents().values()}
+        if filters.year is not None and filters.year not in years:
+            stored = "、".join(str(y) for y in sorted(years)) or "none"
+            raise InvalidParameter(f"no edition of {filters.year} is stored; stored years: {stored}")
+        province = filters.province.strip() if filters.province else None
+        if province is not None and province not in {d.province for d in self._documents().values()}:
+            raise InvalidParameter(f"no provincial edition of {province!r} is stored")
+        issuer = filters.issuer.strip() if filters.issuer else None
+        if issuer is not None and issuer not in {d.issuer for d in self._documents().values()}:
+            raise InvalidParameter(f"no stored edition was issued by {issuer!r}")
+        return SearchFilters(
+            filters.kind, department, section, filters.target_group, filters.document, filters.year, province, issuer
+        )
 
     def _documents(self) -> dict[int, s.DocumentRef]:
         return self._lookups()[2]
@@ -282,7 +328,8 @@ class SearchService:
             with Session(self.engine) as session:
                 names = list(session.exec(select(m.Activity.name)).all())
                 docs = {
-                    d.id: s.DocumentRef(id=d.id, year=d.year, title=d.title) for d in session.exec(select(m.Document))
+                    d.id: s.DocumentRef(id=d.id, year=d.year, title=d.title, province=d.province, issuer=d.issuer)
+                    for d in session.exec(select(m.Document))
                 }
             self._names = (self.index.generation, names, docs)  # type: ignore[assignment]
         return self._names  # type: ignore[return-value]
@@ -347,6 +394,38 @@ def _filter_query(
     if year_documents:
         terms.append(wq.Or([wq.Term("document", str(d)) for d in year_documents]))
     return wq.And(terms) if terms else None
+
+
+def _editions(documents: dict[int, s.DocumentRef], filters: SearchFilters, query_year: int | None) -> list[int]:
+    """The documents a year (filtered on or typed in the query) and a province select; [] when none selects."""
+    if filters.year is None and query_year is None and filters.province is None and filters.issuer is None:
+        return []
+    chosen = [
+        i
+        for i, d in documents.items()
+        if filters.year in (None, d.year)
+        and query_year in (None, d.year)
+        and filters.province in (None, d.province)
+        and filters.issuer in (None, d.issuer)
+    ]
+    return chosen or [0]  # a year typed in the query and another filtered on: no document has both
+
+
+def _edition_facets(ranker: Ranker, matched: Docs, documents: dict[int, s.DocumentRef]) -> dict[str, dict[str, int]]:
+    """Hits per document, per year and per province: facets over the stored editions, computed from the
+    document field."""
+    per_document: dict[str, int] = {}
+    per_year: dict[str, int] = {}
+    per_province: dict[str, int] = {}
+    for document_id, ref in sorted(documents.items(), key=lambda kv: (-kv[1].year, kv[0])):
+        held = ranker.docs_with("document", (str(document_id),))
+        count = int(np.intersect1d(matched, held, assume_unique=True).size)
+        if count:
+            per_document[str(document_id)] = count
+            per_year[str(ref.year)] = per_year.get(str(ref.year), 0) + count
+            if ref.province:
+                per_province[ref.province] = per_province.get(ref.province, 0) + count
+    return {"year": per_year, "document": per_document, "province": per_province}
 
 
 def _has_cjk(text: str) -> bool:

@@ -10,6 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
 from app import models as m
+from app.errors import STORE_FAILURES, store_failure_reason
 
 _COUNTED = {
     "documents": m.Document,
@@ -49,7 +50,8 @@ def readiness(engine: Engine) -> tuple[bool, dict[str, Any]]:
         with Session(engine) as session:
             counts = store_counts(session)
     except SQLAlchemyError as exc:
-        return False, {"store": f"unreachable or not migrated: {type(exc).__name__}"}
+        state = "unreachable" if isinstance(exc, STORE_FAILURES) else "not migrated or broken"
+        return False, {"store": state, "reason": store_failure_reason(exc)}
     if counts["documents"] == 0:
         return False, {"store": "reachable", "documents": 0, "reason": "no notice imported yet"}
     return True, {"store": "reachable", **counts}

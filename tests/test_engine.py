@@ -1,0 +1,111 @@
+"""The search engine on its own: records in memory, no store, no web framework (issue 11's interface)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from app.domain.departments import load_directory
+from app.search.errors import QueryError
+from app.search.index import FACET_FIELDS, SearchIndex
+from app.search.matching import match
+from app.search.query import build_query, parse_query
+from app.search.records import Record, make_record
+from app.search.source import InMemorySource
+
+from .conftest import ROOT
+
+LEAD, PART = "lead", "participant"
+
+
+def _records() -> list[Record]:
+    science = ("中国科协", "中国科学技术协会", LEAD)
+    education = ("教育部", "中华人民共和国教育部", LEAD)
+    publicity = ("中央宣传部", "中共中央宣传部", PART)
+    return [
+        make_record("task", 1, 1, 2023, 1, "举办中国科幻大会", "推动科幻产业发展", [science], ["三"], []),
+        make_record("task", 2, 1, 2023, 2, "开展科幻电影放映", "", [publicity, science], ["三"], ["青少年"]),
+        make_record("task", 3, 1, 2023, 3, "提升老年人数字素养", "开展老年人培训", [education], ["一"], ["老年人"]),
+        make_record("key_point", 1, 1, 2023, 1, "繁荣科普创作", "科幻作品与科普影视", [science], ["三"], []),
+    ]
+
+
+def _search(index: SearchIndex, q: str) -> tuple[list[str], dict[str, dict[str, int]]]:
+    compiled = build_query(parse_query(q, max_chars=200), load_directory())
+    with index.reading() as searcher:
+        ranker = index.ranker
+        assert ranker is not None
+        matched = match(ranker, compiled, allowed=None, limit=10)
+        uids = sorted(searcher.stored_fields(docnum)["uid"] for docnum, _ in matched.page)
+        facets = {name: ranker.facet_counts(name, matched.hits) for name in FACET_FIELDS}
+    return uids, facets
+
+
+def test_an_index_built_and_searched_from_records_in_memory(tmp_path: Path) -> None:
+    source = InMemorySource(_records())
+    index = SearchIndex(tmp_path / "index", cache_dir=tmp_path / "cache").open(source)
+    try:
+        assert index.record_count() == 4
+        uids, facets = _search(index, "科幻")
+        assert uids == ["key_point:1", "task:1", "task:2"]
+        assert facets["department"] == {"中国科协": 3, "中央宣传部": 1}
+        assert facets["kind"] == {"task": 2, "key_point": 1}
+        assert _search(index, "老年人")[0] == ["task:3"]
+
+        # A write to the source: the next sync sees the new generation and follows it.
+        source.replace([r for r in _records() if r["uid"] != "task:1"])
+        assert index.sync(source, force=True) is True
+        assert _search(index, "科幻")[0] == ["key_point:1", "task:2"]
+        assert index.sync(source, force=True) is False  # now in step: nothing to do
+    finally:
+        index.close()
+
+
+def test_the_engine_runs_without_the_store_or_the_web_framework(tmp_path: Path) -> None:
+    """In a fresh interpreter: build, search, and not one database or HTTP module loaded."""
+    script = textwrap.dedent(
+        f"""
+        import json, sys
+        from pathlib import Path
+        sys.path.insert(0, {str(ROOT / "tests")!r})
+        from app.search.index import SearchIndex
+        from app.search.source import InMemorySource
+        from app.search.records import make_record
+        from app.search.query import parse_query, build_query
+        from app.search.matching import match
+        from app.domain.departments import load_directory
+        unit = ("中国科协", "中国科学技术协会", "lead")
+        records = [make_record("task", n, 1, 2023, n, t, "", [unit], ["一"], []) for n, t in
+                   [(1, "举办科幻大会"), (2, "建设科普基地"), (3, "科幻电影放映")]]
+        index = SearchIndex(Path({str(tmp_path / "index")!r}), cache_dir=Path({str(tmp_path / "cache")!r}))
+        index.open(InMemorySource(records))
+        compiled = build_query(parse_query("科幻", max_chars=50), load_directory())
+        with index.reading() as searcher:
+            hits = match(index.ranker, compiled, allowed=None, limit=5)
+            uids = sorted(searcher.stored_fields(d)["uid"] for d, _ in hits.page)
+        index.close()
+        loaded = sorted(m for m in ("sqlalchemy", "sqlmodel", "psycopg", "fastapi", "starlette", "app.models",
+                                     "app.db", "app.errors", "app.services") if m in sys.modules)
+        print(json.dumps({{"uids": uids, "loaded": loaded}}))
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result == {"uids": ["task:1", "task:3"], "loaded": []}
+
+
+@pytest.mark.parametrize(
+    ("q", "extra"),
+    [('"科幻', {"position": 0}), ("科普 -", {"position": 3}), ("x" * 300, {"limit": 200})],
+)
+def test_query_errors_are_the_engines_own_and_say_where(q: str, extra: dict[str, int]) -> None:
+    with pytest.raises(QueryError) as caught:
+        parse_query(q, max_chars=200)
+    assert caught.value.extra == extra
+    assert not hasattr(caught.value, "status")  # no HTTP in the engine: the service maps it to a 400

@@ -1,0 +1,350 @@
+"""The fast paths give the answers the straightforward ones give (issue 12: speed)."""
+
+from __future__ import annotations
+
+import math
+import random
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from sqlalchemy import Engine
+from whoosh import query as wq
+from whoosh.index import FileIndex, create_in
+from whoosh.searching import Searcher
+
+from app.db import unit_of_work
+from app.domain.departments import DepartmentDirectory, load_directory
+from app.parser import ParsedNotice
+from app.search import ranking
+from app.search.errors import QueryError
+from app.search.highlight import densest_window, snippet
+from app.search.index import FACET_FIELDS, SCORED_FIELDS, SearchIndex
+from app.search.matching import match
+from app.search.query import CompiledQuery, build_query, parse_query
+from app.search.ranking import K1, SEGMENTS, B, Hits, Ranker, SubstringPhrase
+from app.search.schema import build_schema
+from app.search.text import fold
+from app.search.understanding import understand
+from app.services.importer import import_notice
+from app.services.indexing import StoreRecords
+from app.services.search import SearchService
+from bench.quality import JUDGED_QUERIES, load_judged
+
+
+def _straightforward_window(spans: list[tuple[int, int]], size: int) -> int:
+    best = (0, 0)
+    for i, (s, _) in enumerate(spans):  # the window starting at each match; most matches wins
+        inside = sum(1 for _, e2 in spans[i:] if e2 <= s + size)
+        if inside > best[0]:
+            best = (inside, s)
+    return best[1]
+
+
+def _random_spans(rng: random.Random, n: int) -> list[tuple[int, int]]:
+    spans, cursor = [], 0
+    for _ in range(n):
+        cursor += rng.randint(0, 40)
+        length = rng.randint(1, 6)
+        spans.append((cursor, cursor + length))
+        cursor += length
+    return spans
+
+
+class TestDensestWindow:
+    def test_equals_the_straightforward_search_on_small_inputs(self) -> None:
+        rng = random.Random(12)
+        for _ in range(500):
+            spans = _random_spans(rng, rng.randint(0, 30))
+            size = rng.choice([1, 5, 20, 110])
+            assert densest_window(spans, size) == _straightforward_window(spans, size), (spans, size)
+
+    def test_thousands_of_matches_find_the_dense_cluster(self) -> None:
+        # 3,000 scattered matches, then 30 packed ones: the snippet shows the packed ones
+        # (a window among the scattered ones holds at most 11 matches).
+        text = "科幻甲乙丙丁戊己庚辛" * 3000 + "科普" * 30 + "尾" * 200
+        html, count = snippet(text, ["科幻", "科普"])
+        assert count == html.count("<em>") > 20 and html.startswith("…") and "<em>科普</em>" in html
+        spans = [(m, m + 2) for m in range(0, 30000, 10)] + [(30000 + 2 * k, 30002 + 2 * k) for k in range(30)]
+        assert densest_window(spans, 110) == _straightforward_window(spans, 110)
+
+
+# --- the array evaluation against a straightforward one --------------------------------
+
+
+@pytest.fixture
+def store(engine: Engine, notice: ParsedNotice) -> Engine:
+    """A fresh store holding the seed."""
+    with unit_of_work(engine) as session:
+        import_notice(session, notice)
+    return engine
+
+
+@pytest.fixture
+def search_index(store: Engine, tmp_path: Path) -> Iterator[SearchIndex]:
+    """The seed's index, opened over the store (it also sets the jieba segmenter)."""
+    ix = SearchIndex(tmp_path / "index").open(StoreRecords(store))
+    yield ix
+    ix.close()
+
+
+@pytest.fixture
+def segmented(search_index: SearchIndex, tmp_path: Path) -> Iterator[FileIndex]:
+    """The seed's records in three segments, with deletions in the first two.
+
+    Written with Whoosh directly: one segment of every record, a second where 40 records
+    are replaced (so deleted from the first) and 5 added, a third deleting 10 more.
+    """
+    with search_index.reading() as searcher:
+        stored = [searcher.stored_fields(d) for d in searcher.reader().all_doc_ids()]
+    records = [{**fields, "grams": f"{fields['title']}\n{fields.get('body', '')}"} for fields in stored]
+    (tmp_path / "segmented").mkdir()
+    ix = create_in(str(tmp_path / "segmented"), build_schema())
+    writer = ix.writer()
+    for record in records:
+        writer.add_document(**record)
+    writer.commit()
+    writer = ix.writer()
+    for record in records[10:50]:
+        writer.update_document(**{**record, "body": record.get("body", "") + "。科幻科普活动"})
+    for k, record in enumerate(records[60:65]):
+        writer.add_document(**{**record, "uid": f"copy:{k}", "title": record["title"] + "科学幻想"})
+    writer.commit(merge=False)
+    writer = ix.writer()
+    for record in records[30:40]:
+        writer.delete_by_term("uid", record["uid"])
+    for record in records[100:105]:
+        writer.update_document(**{**record, "title": "青少年科技教育"})
+    writer.commit(merge=False)
+    yield ix
+    ix.close()
+
+
+class _Straightforward:
+    """One query at a time through Whoosh's own postings, Python sets and stored fields."""
+
+    def __init__(self, searcher: Searcher) -> None:
+        self.searcher = searcher
+        self.reader = searcher.reader()
+        self.doc_count = max(1, self.reader.doc_count())
+
+    def term(self, fieldname: str, text: str) -> dict[int, float]:
+        if (fieldname, text) not in self.reader:
+            return {}
+        pairs = list(self.reader.postings(fieldname, text).items_as("weight"))  # deletions filtered by Whoosh
+        if not self.searcher.schema[fieldname].scorable:
+            return {int(d): 0.0 for d, _ in pairs}
+        idf = math.log(self.doc_count / (self.reader.doc_frequency(fieldname, text) + 1)) + 1
+        average = max(1.0, self.reader.field_length(fieldname) / self.doc_count)
+        scores = {}
+        for d, w in pairs:
+            length = self.reader.doc_field_length(d, fieldname)
+            scores[int(d)] = idf * w * (K1 + 1) / (w + K1 * ((1 - B) + B * length / average))
+        return scores
+
+    def evaluate(self, q: wq.Query) -> dict[int, float]:
+        if isinstance(q, wq.Term):
+            found = self.term(q.fieldname, q.text)
+        elif isinstance(q, wq.Prefix):
+            found = _or([self.term(q.fieldname, t.decode()) for t in self.reader.expand_prefix(q.fieldname, q.text)])
+        elif isinstance(q, SubstringPhrase):
+            candidates = _and([self.evaluate(sub) for sub in q.subqueries])
+            found = {d: s for d, s in candidates.items() if q.phrase in self._folded(d)}
+        elif isinstance(q, wq.AndNot):
+            negative = self.evaluate(q.b)
+            return {d: s for d, s in self.evaluate(q.a).items() if d not in negative}
+        elif isinstance(q, wq.And):
+            found = _and([self.evaluate(sub) for sub in q.subqueries])
+        elif isinstance(q, wq.Or):
+            found = _or([self.evaluate(sub) for sub in q.subqueries])
+        elif isinstance(q, wq.Phrase):
+            positional = set(q.docs(self.searcher))
+            found = {d: s for d, s in _and([self.term(q.fieldname, w) for w in q.words]).items() if d in positional}
+        else:
+            raise TypeError(type(q).__name__)
+        return {d: s * q.boost for d, s in found.items()}
+
+    def facets(self, name: str, docs: Iterable[int]) -> dict[str, int]:
+        counts: Counter[str] = Counter()
+        for d in docs:
+            value = self.searcher.stored_fields(d).get(name) or ""
+            counts.update({v.strip() for v in value.split(",") if v.strip()} if name != "kind" else {value})
+        return dict(counts)
+
+    def _folded(self, docnum: int) -> str:
+        fields = self.searcher.stored_fields(docnum)
+        return fold(f"{fields.get('title', '')}\n{fields.get('body', '')}")
+
+
+def _and(parts: list[dict[int, float]]) -> dict[int, float]:
+    common = set.intersection(*(set(p) for p in parts)) if parts else set()
+    return {d: sum(p[d] for p in parts) for d in common}
+
+
+def _or(parts: list[dict[int, float]]) -> dict[int, float]:
+    summed: dict[int, float] = {}
+    for part in parts:
+        for d, s in part.items():
+            summed[d] = summed.get(d, 0.0) + s
+    return summed
+
+
+def _compiled(q: str, directory: DepartmentDirectory) -> CompiledQuery | None:
+    try:
+        parsed = parse_query(q, max_chars=200)
+    except QueryError:
+        return None
+    return build_query(understand(parsed, directory, years={2023}).query, directory)
+
+
+def _judged_queries() -> list[str]:
+    return [j.q for j in load_judged(JUDGED_QUERIES)]
+
+
+class TestArraysAgainstStraightforward:
+    @pytest.mark.parametrize("sets", ["measured", "binary search", "bitmap"])
+    def test_every_judged_query_gives_the_same_matches_scores_and_facets(
+        self, segmented: FileIndex, sets: str, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # The seed's index is small, so the measured rules mostly pick dense arrays: each way
+        # (And, AndNot, Or and facet counts: sorted arrays or dense ones) is forced once.
+        if sets != "measured":
+            monkeypatch.setattr(ranking, "_dense_wins", lambda *_: sets == "bitmap")
+            monkeypatch.setattr(ranking, "DENSE_SHARE", 10**9 if sets == "bitmap" else 0)
+        directory = load_directory()
+        with segmented.searcher() as searcher:
+            assert len(searcher.reader().leaf_readers()) == 3 and searcher.reader().has_deletions()
+            ranker = Ranker(searcher, FACET_FIELDS, SCORED_FIELDS)
+            plain = _Straightforward(searcher)
+            assert ranker.live_docs().tolist() == sorted(searcher.reader().all_doc_ids())
+            compared = 0
+            for q in _judged_queries():
+                compiled = _compiled(q, directory)
+                whole = compiled.combined() if compiled else None
+                if compiled is None or whole is None:
+                    continue
+                for query in [whole, *(c.query for c in compiled.required)]:
+                    fast, slow = ranker.scores(query), plain.evaluate(query)
+                    assert fast.docs.tolist() == sorted(slow), q
+                    assert np.allclose(fast.scores, [slow[d] for d in sorted(slow)]), q
+                for name in FACET_FIELDS:
+                    assert ranker.facet_counts(name, ranker.scores(whole)) == plain.facets(name, plain.evaluate(whole))
+                compared += 1
+            assert compared > 140
+            everything = Hits(ranker.live_docs(), np.zeros(ranker.live_docs().size))
+            for name in FACET_FIELDS:  # a match set large enough for the dense count
+                assert ranker.facet_counts(name, everything) == plain.facets(name, ranker.live_docs().tolist())
+
+    def test_search_results_are_those_of_the_straightforward_evaluation(self, segmented: FileIndex) -> None:
+        # Through matching (relaxation, proximity, filters): totals and pages agree with the
+        # array code run on a searcher whose caches are cold.
+        directory = load_directory()
+        with segmented.searcher() as searcher:
+            warm_ranker = Ranker(searcher, FACET_FIELDS, SCORED_FIELDS)
+            for q in _judged_queries()[:40]:
+                compiled = _compiled(q, directory)
+                if compiled is None:
+                    continue
+                SEGMENTS.clear()
+                cold = match(Ranker(searcher, FACET_FIELDS, SCORED_FIELDS), compiled, allowed=None, limit=20)
+                warm_match = match(warm_ranker, compiled, allowed=None, limit=20)
+                assert (len(cold.hits), cold.page) == (len(warm_match.hits), warm_match.page), q
+
+
+def _record_decodes(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """Every (field, term) decoded from a segment from now on."""
+    decoded: list[tuple[str, str]] = []
+    real = ranking._decode
+
+    def recording(leaf: Any, fieldname: str, text: str) -> Any:
+        decoded.append((fieldname, text))
+        return real(leaf, fieldname, text)
+
+    monkeypatch.setattr(ranking, "_decode", recording)
+    return decoded
+
+
+class TestSegmentCaches:
+    def test_a_searcher_after_a_write_decodes_only_the_new_segment(
+        self, segmented: FileIndex, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        decoded = _record_decodes(monkeypatch)
+        with segmented.searcher() as searcher:
+            before = Ranker(searcher, FACET_FIELDS, SCORED_FIELDS)
+            before.term("body", "科普")
+        writer = segmented.writer()
+        writer.add_document(uid="new:1", kind="task", title="科普新任务", body="科普", grams="科普新任务\n科普")
+        writer.commit(merge=False)
+        decoded.clear()
+        with segmented.searcher() as searcher:
+            after = Ranker(searcher, FACET_FIELDS, SCORED_FIELDS)
+            assert [leaf[2] for leaf in after.leaves[:3]] == [leaf[2] for leaf in before.leaves]
+            facet_decodes = len(decoded)  # the new segment's facet columns, nothing of the old ones
+            assert facet_decodes == sum(len(list(after.leaves[3][0].lexicon(name))) for name in FACET_FIELDS)
+            after.term("body", "科普")
+            assert len(decoded) == facet_decodes + 1  # the one new segment
+            assert len(after.term("body", "科普")) == len(before.term("body", "科普")) + 1
+
+    def test_deletions_after_a_search_are_masked(self, segmented: FileIndex) -> None:
+        with segmented.searcher() as searcher:
+            before = Ranker(searcher, FACET_FIELDS, SCORED_FIELDS)
+            kinds = before.facet_counts("kind", before.term("body", "科普"))
+        writer = segmented.writer()
+        writer.delete_by_term("kind", "key_point")
+        writer.commit(merge=False)
+        with segmented.searcher() as searcher:
+            after = Ranker(searcher, FACET_FIELDS, SCORED_FIELDS)
+            assert [leaf[2] for leaf in after.leaves] == [leaf[2] for leaf in before.leaves]  # same segments
+            hits = after.term("body", "科普")
+            assert kinds["key_point"] > 0 and "key_point" not in after.facet_counts("kind", hits)
+            assert len(hits) == len(before.term("body", "科普")) - kinds["key_point"]
+
+    def test_a_rebuild_is_warmed_before_it_is_switched_in(
+        self, search_index: SearchIndex, store: Engine, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        ranker = search_index.ranker
+        assert ranker is not None
+        ranker.term("body", "科幻")
+        ranker.term("grams", "科普")
+        decoded = _record_decodes(monkeypatch)
+        at_switch: list[tuple[str, str]] = []
+        real_switch = search_index._point_current_at
+
+        def switch(build: str) -> None:
+            at_switch.extend(decoded)
+            real_switch(build)
+
+        monkeypatch.setattr(search_index, "_point_current_at", switch)
+        search_index.rebuild(StoreRecords(store))
+        assert {("body", "科幻"), ("grams", "科普")} <= set(at_switch)  # decoded before CURRENT moved
+        decoded.clear()
+        fresh = search_index.ranker
+        assert fresh is not None and fresh is not ranker
+        assert len(fresh.term("body", "科幻")) == len(ranker.term("body", "科幻")) > 0
+        fresh.term("grams", "科普")
+        assert decoded == []  # the first searches on the new build decode nothing
+
+
+def test_the_pinyin_table_is_rebuilt_off_the_request_path(search_index: SearchIndex, store: Engine) -> None:
+    service = SearchService(search_index, store, load_directory(), max_query_chars=200, cache_size=0)
+    first = service._pinyin()
+    assert first.exact("kehuan")
+    search_index.rebuild(StoreRecords(store))  # a new generation
+    assert service._pinyin() is first  # the old readings answer at once
+    service._pinyin_refresh.join(timeout=60)
+    table = service._pinyin_table
+    assert table is not None and table[0] == search_index.generation and table[1] is not first
+    assert service._pinyin() is table[1] and table[1].exact("kehuan")
+
+
+def test_an_empty_index_ranks_nothing(search_index: SearchIndex, tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    ix = create_in(str(tmp_path / "empty"), build_schema())
+    with ix.searcher() as searcher:
+        ranker = Ranker(searcher, FACET_FIELDS, SCORED_FIELDS)
+        hits = ranker.scores(wq.Or([wq.Term("body", "科普"), wq.Term("grams", "科普")]))
+        assert len(hits) == 0 and ranker.live_docs().size == 0 and ranker.facet_counts("kind", hits) == {}
+    ix.close()
