@@ -59,9 +59,12 @@ def import_notice(
             f"document {older.id} is another version of {notice.title!r}; import with --replace to replace it",
             document_id=older.id,
         )
+    reports = _progress_reports(session, row_id(older)) if older is not None else []
     if older is not None:
+        _check_reports_carry_over(reports, notice)
         delete_document(session, row_id(older), relink=False)
     document_id = _insert(session, notice, source_name, directory)
+    _carry_reports_over(session, reports, document_id)
     relink_editions(session, document_id)
     record_changes(session, documents=[document_id])
     return ImportResult(
@@ -72,6 +75,59 @@ def import_notice(
         len(notice.key_points),
         row_id(older) if older else None,
     )
+
+
+# --- progress reports survive a replacement -------------------------------------------
+# A replacement deletes the old version's tasks, and with them (ON DELETE CASCADE) the
+# reports units filed on them. The reports are history: they are copied onto the task with
+# the same number in the new version, in the same transaction, and a replacement that
+# would leave some without a task is refused instead.
+
+
+def _progress_reports(session: Session, document_id: int) -> list[tuple[int, m.ProgressReport]]:
+    rows = session.exec(
+        select(m.Task.number, m.ProgressReport)
+        .join(m.ProgressReport, col(m.ProgressReport.task_id) == m.Task.id)
+        .where(m.Task.document_id == document_id)
+        .order_by(col(m.ProgressReport.id))
+    ).all()
+    # Detached: the database deletes the rows with their tasks, and may reuse their ids.
+    for _, report in rows:
+        session.expunge(report)
+    return [(number, report) for number, report in rows]
+
+
+def _check_reports_carry_over(reports: list[tuple[int, m.ProgressReport]], notice: ParsedNotice) -> None:
+    numbers = {t.number for t in notice.tasks}
+    orphaned = sorted({number for number, _ in reports if number not in numbers})
+    if orphaned:
+        raise DocumentConflict(
+            f"the new version has no task {', '.join(map(str, orphaned))}, which hold progress reports; "
+            "replacing it would lose them, so nothing was changed"
+        )
+
+
+def _carry_reports_over(session: Session, reports: list[tuple[int, m.ProgressReport]], document_id: int) -> None:
+    if not reports:
+        return
+    tasks = session.exec(select(m.Task).where(m.Task.document_id == document_id)).all()
+    task_ids = {t.number: row_id(t) for t in tasks}
+    new_ids: dict[int, int] = {}
+    for number, old in reports:  # in id order: a correction comes after what it corrects
+        copy = m.ProgressReport(
+            task_id=task_ids[number],
+            department=old.department,
+            status=old.status,
+            note=old.note,
+            reported_on=old.reported_on,
+            corrects_id=new_ids[old.corrects_id] if old.corrects_id is not None else None,
+            author=old.author,
+            token_id=old.token_id,
+            created_at=old.created_at,
+        )
+        session.add(copy)
+        session.flush()
+        new_ids[row_id(old)] = row_id(copy)
 
 
 def delete_document(session: Session, document_id: int, *, relink: bool = True) -> None:
