@@ -33,7 +33,7 @@ def synthetic_notices(tasks: int, *, seed: int = 20230322) -> list[str]:
     notices = []
     for k in range(max(1, -(-tasks // TASKS_PER_DOCUMENT))):
         count = min(TASKS_PER_DOCUMENT, tasks - k * TASKS_PER_DOCUMENT)
-        title = f"2023年全民科学素质行动工作要点(合成第{k + 1}册)"
+        title = f"2023年全民科学素质行动(合成第{k + 1}册)工作要点"  # the title must end as a work-points one
         lines = [head.replace("2023年全民科学素质行动工作要点", title), "附件", "任务台账"]
         for n in range(1, count + 1):
             body = ",".join(rng.sample(clauses, rng.randint(1, 3)))
