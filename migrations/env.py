@@ -29,7 +29,20 @@ def run_migrations_online() -> None:
         return
     engine = make_engine(url)
     with engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            # Batch mode rebuilds a SQLite table by copy, drop and rename; with foreign keys
+            # on, dropping `document` would cascade to every task. Off for the migration,
+            # then checked (SQLite ignores the pragma inside a transaction, hence the commit).
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            conn.commit()
         _run(conn)
+        if sqlite:
+            broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+            conn.commit()
+            if broken:
+                raise RuntimeError(f"the migration left rows without their parents: {broken[:5]}")
     engine.dispose()
 
 
