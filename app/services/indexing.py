@@ -401,7 +401,8 @@ def _activity_records(session: Session, activity_ids: list[int] | None) -> Itera
 def current_report_count(session: Session) -> int:
     """How many reports the index holds: those no correction replaced."""
     corrected = select(m.ProgressReport.corrects_id).where(col(m.ProgressReport.corrects_id).is_not(None))
-    return len(session.exec(select(m.ProgressReport.id).where(col(m.ProgressReport.id).not_in(corrected))).all())
+    current = select(func.count()).select_from(m.ProgressReport).where(col(m.ProgressReport.id).not_in(corrected))
+    return int(session.exec(current).one())
 
 
 def _report_records(session: Session, condition: Any) -> Iterator[Record]:
