@@ -497,6 +497,8 @@ def test_province_and_issuer_select_the_provincial_edition(engine: Engine, tmp_p
         both = client.get("/api/v1/search", params={"q": "科普日"}).json()
         assert both["facets"]["year"] == {"2023": both["total"]}
         assert both["facets"]["province"] == {"某省": both["facets"]["document"][str(ids["2023-province.txt"])]}
+        issuers = both["facets"]["issuer"]
+        assert sum(issuers.values()) == both["total"] and len(issuers) == 2  # the office's and the province's
         provincial = client.get("/api/v1/search", params={"q": "科普日", "province": "某省"}).json()
         assert {i["document"]["province"] for i in provincial["items"]} == {"某省"}
         office = "全民科学素质纲要实施工作办公室"

@@ -416,11 +416,12 @@ def _editions(documents: dict[int, s.DocumentRef], filters: SearchFilters, query
 
 
 def _edition_facets(ranker: Ranker, matched: Docs, documents: dict[int, s.DocumentRef]) -> dict[str, dict[str, int]]:
-    """Hits per document, per year and per province: facets over the stored editions, computed from the
-    document field."""
+    """Hits per document, per year, per province and per issuer: facets over the stored editions, computed
+    from the document field."""
     per_document: dict[str, int] = {}
     per_year: dict[str, int] = {}
     per_province: dict[str, int] = {}
+    per_issuer: dict[str, int] = {}
     for document_id, ref in sorted(documents.items(), key=lambda kv: (-kv[1].year, kv[0])):
         held = ranker.docs_with("document", (str(document_id),))
         count = int(np.intersect1d(matched, held, assume_unique=True).size)
@@ -429,7 +430,9 @@ def _edition_facets(ranker: Ranker, matched: Docs, documents: dict[int, s.Docume
             per_year[str(ref.year)] = per_year.get(str(ref.year), 0) + count
             if ref.province:
                 per_province[ref.province] = per_province.get(ref.province, 0) + count
-    return {"year": per_year, "document": per_document, "province": per_province}
+            if ref.issuer:
+                per_issuer[ref.issuer] = per_issuer.get(ref.issuer, 0) + count
+    return {"year": per_year, "document": per_document, "province": per_province, "issuer": per_issuer}
 
 
 def _has_cjk(text: str) -> bool:
