@@ -14,13 +14,16 @@ from sqlmodel import Session
 from typer.core import TyperGroup
 
 from app.config import get_settings
-from app.db import engine_for
+from app.db import engine_for, unit_of_work
+from app.domain.departments import load_directory
+from app.domain.vocabulary import AuditAction
 from app.errors import STORE_FAILURES, AppError, store_failure_reason
 from app.migrate import upgrade
 from app.search.housekeeping import remove_abandoned_builds
 from app.search.index import SearchIndex
 from app.server import PROTOCOL
-from app.services import notices, stats
+from app.services import audit, notices, stats, tokens
+from app.services.catalogue import Window
 from app.services.indexing import StoreRecords
 
 
@@ -43,6 +46,10 @@ cli = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+token_cli = typer.Typer(
+    help="Write tokens for member units and the office: create, revoke, list.", no_args_is_help=True
+)
+cli.add_typer(token_cli, name="token")
 
 
 @cli.command()
@@ -180,6 +187,78 @@ def stats_() -> None:
     with Session(engine) as session:
         typer.echo(json.dumps(stats.store_counts(session), ensure_ascii=False, indent=2))
     engine.dispose()
+
+
+@token_cli.command("create")
+def token_create(
+    department: Annotated[str | None, typer.Argument(help="The member unit, any spelling (教育部, 科协 …).")] = None,
+    office: Annotated[bool, typer.Option("--office", help="A token for the office (纲要办): every task.")] = False,
+) -> None:
+    """Issue a token and print it once; only its hash is stored."""
+    engine = _migrated_engine()
+    try:
+        with unit_of_work(engine) as session:
+            row, token = tokens.create_token(session, load_directory(), department, office=office)
+            who = row.department or "the office"
+            token_id = row.id
+    except AppError as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        raise typer.Exit(1) from exc
+    finally:
+        engine.dispose()
+    typer.echo(f"token {token_id} for {who} (shown once, keep it safe):", err=True)
+    typer.echo(token)
+
+
+@token_cli.command("revoke")
+def token_revoke(token_id: Annotated[int, typer.Argument(help="The token's id (see kepu token list).")]) -> None:
+    """Revoke a token at once: its writes and its page sign-ins stop working."""
+    engine = _migrated_engine()
+    try:
+        with unit_of_work(engine) as session:
+            row = tokens.revoke_token(session, token_id)
+            typer.echo(f"revoked token {token_id} ({row.department or 'office'}, {row.prefix}…)")
+    except AppError as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        raise typer.Exit(1) from exc
+    finally:
+        engine.dispose()
+
+
+@token_cli.command("list")
+def token_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """List tokens (never the tokens themselves): id, unit, prefix, created, revoked."""
+    engine = _migrated_engine()
+    with Session(engine) as session:
+        rows = tokens.list_tokens(session)
+    engine.dispose()
+    if as_json:
+        typer.echo(json.dumps([r.model_dump(mode="json") for r in rows], ensure_ascii=False, indent=2))
+        return
+    for r in rows:
+        state = f"revoked {r.revoked_at:%Y-%m-%d %H:%M}" if r.revoked_at else "active"
+        typer.echo(f"{r.id}\t{r.department or 'office'}\t{r.prefix}…\t{r.created_at:%Y-%m-%d %H:%M}\t{state}")
+
+
+@cli.command("audit")
+def audit_(
+    limit: Annotated[int, typer.Option(min=1, max=10_000, help="How many entries, newest first.")] = 50,
+    actor: Annotated[str | None, typer.Option(help="Only this actor (a unit, office or cli).")] = None,
+    action: Annotated[AuditAction | None, typer.Option(help="Only this action.")] = None,
+) -> None:
+    """Print the audit trail as JSON lines, newest first."""
+    engine = _migrated_engine()
+    with Session(engine) as session:
+        page = audit.list_entries(session, Window(limit=limit, offset=0), actor=actor, action=action)
+    engine.dispose()
+    for entry in page.items:
+        typer.echo(entry.model_dump_json())
+
+
+def _migrated_engine() -> Engine:
+    settings = get_settings()
+    upgrade(settings.resolved_database_url)
+    return engine_for(settings)
 
 
 def _safe_url(url: str) -> str:

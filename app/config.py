@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+log = logging.getLogger(__name__)
+# Values people paste from examples; never a real secret.
+PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "change_me", "secret", "placeholder", "dev", "development", "xxx"}
+MIN_SECRET_CHARS = 32
 
 
 class Settings(BaseSettings):
@@ -48,6 +56,38 @@ class Settings(BaseSettings):
         description="Origins allowed to call the API from a browser (JSON list).",
     )
     log_level: str = Field(default="INFO", alias="KEPU_LOG_LEVEL", description="Python logging level.")
+    env: Literal["development", "production"] = Field(
+        default="development",
+        alias="KEPU_ENV",
+        description="production refuses a missing or placeholder KEPU_SECRET_KEY and marks cookies Secure.",
+    )
+    secret_key: str = Field(
+        default="",
+        alias="KEPU_SECRET_KEY",
+        repr=False,
+        description="Signs the sign-in cookie; required outside development (an ephemeral one is made there).",
+    )
+    auth_failure_limit: int = Field(
+        default=10,
+        alias="KEPU_AUTH_FAILURE_LIMIT",
+        ge=1,
+        description="Failed token attempts allowed per client address within the window before 429.",
+    )
+    auth_failure_window_seconds: float = Field(
+        default=300.0,
+        alias="KEPU_AUTH_FAILURE_WINDOW_SECONDS",
+        gt=0,
+        description="The sliding window over which failed token attempts are counted.",
+    )
+    session_hours: float = Field(
+        default=12.0, alias="KEPU_SESSION_HOURS", gt=0, description="How long a sign-in on the pages lasts."
+    )
+    stale_report_days: int = Field(
+        default=30,
+        alias="KEPU_STALE_REPORT_DAYS",
+        ge=1,
+        description="Units with no report for this many days are highlighted on /progress.",
+    )
     db_connect_timeout: float = Field(
         default=5.0,
         alias="KEPU_DB_CONNECT_TIMEOUT",
@@ -96,6 +136,23 @@ class Settings(BaseSettings):
             if value.startswith(prefix):
                 return "postgresql+psycopg://" + value[len(prefix) :]
         return value
+
+    @model_validator(mode="after")
+    def _secret_outside_development(self) -> Settings:
+        # Startup fails on a placeholder secret in production; development gets a fresh one
+        # per process (sign-ins then last until a restart, and do not cross workers).
+        if self.secret_key.strip().lower() in PLACEHOLDER_SECRETS or len(self.secret_key) < MIN_SECRET_CHARS:
+            if self.env == "production":
+                raise ValueError(
+                    f"KEPU_SECRET_KEY must be set to a random value of at least {MIN_SECRET_CHARS} characters "
+                    "when KEPU_ENV=production (python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+                )
+            if self.secret_key:
+                log.warning("KEPU_SECRET_KEY is too short or a placeholder; using an ephemeral secret (development)")
+            else:
+                log.warning("KEPU_SECRET_KEY is not set; using an ephemeral secret (development only)")
+            self.secret_key = secrets.token_urlsafe(48)
+        return self
 
     @field_validator("public_url")
     @classmethod

@@ -23,6 +23,7 @@ class AppError(Exception):
     status = 400
     slug = "bad-request"
     title = "Bad request"
+    headers: dict[str, str] | None = None  # extra response headers (WWW-Authenticate, Retry-After)
 
     def __init__(self, detail: str, **extra: Any) -> None:
         super().__init__(detail)
@@ -118,6 +119,67 @@ class InvalidQuery(AppError):
     title = "Invalid search query"
 
 
+class Unauthorized(AppError):
+    """A write without a valid bearer token (missing, malformed, unknown or revoked)."""
+
+    status = 401
+    slug = "unauthorized"
+    title = "Unauthorized"
+    headers = {"WWW-Authenticate": 'Bearer realm="kepu"'}
+
+
+class Forbidden(AppError):
+    """A valid token that may not do this (another unit's task, an office-only list)."""
+
+    status = 403
+    slug = "forbidden"
+    title = "Forbidden"
+
+
+class TooManyAttempts(AppError):
+    """Too many failed token attempts from one address; Retry-After says when to try again."""
+
+    status = 429
+    slug = "too-many-attempts"
+    title = "Too many failed attempts"
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail, retry_after=retry_after)
+        self.headers = {"Retry-After": str(retry_after)}
+
+
+class PreconditionFailed(AppError):
+    """If-Match names a version of the task that is no longer current."""
+
+    status = 412
+    slug = "precondition-failed"
+    title = "Precondition failed"
+
+
+class PreconditionRequired(AppError):
+    """A correction without If-Match: it must say which version it corrects."""
+
+    status = 428
+    slug = "precondition-required"
+    title = "Precondition required"
+
+
+class PayloadTooLarge(AppError):
+    """A request body over the limit."""
+
+    status = 413
+    slug = "payload-too-large"
+    title = "Payload too large"
+
+
+class UnsupportedMediaType(AppError):
+    """A body in a content type the endpoint does not read."""
+
+    status = 415
+    slug = "unsupported-media-type"
+    title = "Unsupported media type"
+
+
 def problem(
     status: int, slug: str, title: str, detail: str, headers: dict[str, str] | None = None, **extra: Any
 ) -> JSONResponse:
@@ -144,12 +206,14 @@ def install_error_handlers(app: FastAPI, html_error_page: HtmlErrorPage) -> None
 
     @app.exception_handler(AppError)
     async def _app_error(request: Request, exc: AppError) -> Response:
-        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if exc.status == 503 else None
+        headers = dict(exc.headers or {})
+        if exc.status == 503:
+            headers.setdefault("Retry-After", str(RETRY_AFTER_SECONDS))
         if _wants_html(request):
             response = _html_error(request, exc.status, exc.title, exc.detail)
-            response.headers.update(headers or {})
+            response.headers.update(headers)
             return response
-        return problem(exc.status, exc.slug, exc.title, exc.detail, headers=headers, **exc.extra)
+        return problem(exc.status, exc.slug, exc.title, exc.detail, headers=headers or None, **exc.extra)
 
     async def _store_down(request: Request, exc: Exception) -> Response:
         # The reason (host, port, server message) goes to the log and /readyz, not to clients.

@@ -22,9 +22,22 @@ from app.errors import install_error_handlers
 from app.middleware import HeadAsGet, SecurityHeaders
 from app.observability import Metrics, RequestContextMiddleware, configure_logging
 from app.openapi import install_openapi
-from app.routers import activities, departments, documents, health, key_points, pages, search, tasks
+from app.routers import (
+    activities,
+    departments,
+    documents,
+    health,
+    key_points,
+    pages,
+    reports,
+    search,
+    tasks,
+    tracking,
+    tracking_pages,
+)
 from app.search.housekeeping import remove_abandoned_builds
 from app.search.index import SearchIndex
+from app.services.attempts import FailureLimiter
 from app.services.indexing import StoreRecords
 from app.services.search import SearchService
 from app.services.stats import last_import_time
@@ -49,6 +62,7 @@ TAGS = [
     {"name": "departments", "description": "成员单位 · Member units under any of their names, with task counts."},
     {"name": "activities", "description": "活动 · Named events, campaigns, programmes, competitions and observances."},
     {"name": "documents", "description": "通知 · The imported notices and their metadata."},
+    {"name": "tracking", "description": "进展填报 · Progress reports, the overview, the audit trail, exports."},
     {"name": "health", "description": "运行状态 · Liveness, readiness and Prometheus metrics."},
 ]
 
@@ -93,6 +107,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         redoc_url=None,  # app.docs_pages serves ReDoc without its CDN logo
     )
     app.state.settings = settings
+    app.state.auth_limiter = FailureLimiter(settings.auth_failure_limit, settings.auth_failure_window_seconds)
     configure_logging(settings.log_level)
     install_error_handlers(app, views.error_page)
     install_openapi(app)
@@ -112,7 +127,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts, www_redirect=False)
     app.add_middleware(SecurityHeaders, frame_ancestors=settings.frame_ancestors, public_url=settings.public_url)
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
-    for module in (search, documents, key_points, tasks, departments, activities, health, pages, docs_pages):
+    # tracking before tasks: /api/v1/tasks/export must not be read as a task id.
+    routers = (search, documents, key_points, tracking, tasks, reports, departments, activities, health, pages)
+    for module in (*routers, tracking_pages, docs_pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=views.STATIC_DIR), name="static")
     return app

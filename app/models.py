@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import Column, Text, UniqueConstraint
+from sqlalchemy import Column, Text, UniqueConstraint, event
 from sqlmodel import Field, SQLModel
 
 
@@ -27,6 +28,8 @@ class Document(SQLModel, table=True):
     title: str = Field(index=True)
     year: int = Field(index=True)
     issuer: str | None = None
+    province: str | None = Field(default=None, index=True)
+    source: str | None = None
     issuer_note: str | None = None
     issue_date: dt.date | None = None
     published_at: dt.datetime | None = None
@@ -50,6 +53,7 @@ class Section(SQLModel, table=True):
     title: str = Field(sa_column=Column(Text, nullable=False))
     level: int = 1
     parent_id: int | None = Field(default=None, foreign_key="section.id", ondelete="CASCADE")
+    lead: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
 
 
 class KeyPoint(SQLModel, table=True):
@@ -179,9 +183,71 @@ class TraceLink(SQLModel, table=True):
     rank: int
 
 
+class TaskLineage(SQLModel, table=True):
+    """A task's counterpart in the previous edition of the same issuer, with the match score (0–1)."""
+
+    task_id: int = Field(foreign_key="task.id", ondelete="CASCADE", primary_key=True)
+    previous_id: int = Field(foreign_key="task.id", ondelete="CASCADE", index=True)
+    score: float
+
+
 class StoreState(SQLModel, table=True):
     """One row: a generation counter bumped by every write, so each replica's index can tell it is stale."""
 
     id: int = Field(default=1, primary_key=True)
     generation: int = 0
     updated_at: dt.datetime = Field(default_factory=_utcnow)
+
+
+# --- tracking: progress reports, unit tokens, the audit trail -------------------
+
+
+class UnitToken(SQLModel, table=True):
+    """A write token for one member unit (or the office); only its SHA-256 is stored."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    scope: str = Field(index=True)
+    department: str | None = Field(default=None, index=True, description="The unit; null for the office.")
+    token_hash: str = Field(unique=True, max_length=64)
+    prefix: str = Field(max_length=16, description="The token's first characters, to tell tokens apart in lists.")
+    created_at: dt.datetime = Field(default_factory=_utcnow)
+    revoked_at: dt.datetime | None = None
+
+
+class ProgressReport(SQLModel, table=True):
+    """A unit's report on a task. Rows are never changed: a correction is a new row naming the one it corrects."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: int = Field(foreign_key="task.id", ondelete="CASCADE", index=True)
+    department: str = Field(index=True, description="The unit the report speaks for.")
+    status: str = Field(index=True)
+    note: str = Field(sa_column=Column(Text, nullable=False))
+    reported_on: dt.date
+    corrects_id: int | None = Field(default=None, foreign_key="progressreport.id", unique=True)
+    author: str = Field(description="Who wrote it: the unit, or 'office' for the office's token.")
+    token_id: int | None = Field(default=None, foreign_key="unittoken.id", ondelete="SET NULL")
+    created_at: dt.datetime = Field(default_factory=_utcnow)
+
+
+class AuditEntry(SQLModel, table=True):
+    """One write or refused write, appended and never changed: who, when, what (before/after), from where."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: dt.datetime = Field(default_factory=_utcnow, index=True)
+    actor: str = Field(index=True, description="The unit, 'office', or 'cli' for the command line.")
+    action: str = Field(index=True)
+    target: str = Field(description="What was written: task:9, report:3, token:2.")
+    before: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    after: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    address: str | None = None
+    request_id: str | None = None
+
+
+def _refuse_change(_mapper: Any, _connection: Any, target: SQLModel) -> None:
+    raise RuntimeError(f"{type(target).__name__} rows are append-only: add a new row instead")
+
+
+# Reports and audit entries are history: the ORM refuses to update or delete them.
+for _model in (ProgressReport, AuditEntry):
+    event.listen(_model, "before_update", _refuse_change)
+    event.listen(_model, "before_delete", _refuse_change)

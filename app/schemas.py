@@ -5,9 +5,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from app.domain.vocabulary import ActivityKind, RecordKind, Role, TermUsage
+from app.domain.vocabulary import (
+    ActivityKind,
+    AuditAction,
+    RecordKind,
+    Role,
+    TaskChange,
+    TaskStatus,
+    TermUsage,
+    TokenScope,
+)
 
 T = TypeVar("T")
 
@@ -27,6 +36,7 @@ class DocumentRef(BaseModel):
     id: int
     year: int
     title: str
+    province: str | None = Field(default=None, description="Provincial editions: the province.")
 
 
 class SectionRef(BaseModel):
@@ -37,6 +47,7 @@ class SectionRef(BaseModel):
     title: str
     level: int = 1
     parent_id: int | None = None
+    lead: list[str] = Field(default_factory=list, description="Lead paragraphs between the heading and its key points.")
 
 
 class DepartmentRole(BaseModel):
@@ -80,6 +91,15 @@ class ActivityRef(BaseModel):
     kind: ActivityKind = Field(examples=["observance"])
 
 
+class LineageStep(BaseModel):
+    """One edition of a task: the task there, and how well it matches the step before (null for the first)."""
+
+    id: int
+    number: int
+    document: DocumentRef
+    score: float | None = Field(description="Match with the previous step, 0–1 (wording and units).")
+
+
 class TaskPublic(BaseModel):
     """A ledger task with its units, trace links, activities, references and target groups."""
 
@@ -112,6 +132,18 @@ class TaskPublic(BaseModel):
     activities: list[ActivityRef]
     references: list[str]
     target_groups: list[str]
+    status: TaskStatus = Field(
+        default=TaskStatus.NOT_STARTED,
+        description="The status of the latest report by a lead unit (not_started before any).",
+    )
+    last_reported_on: dt.date | None = Field(default=None, description="Date of the latest report by any unit.")
+    last_note: str | None = Field(default=None, description="Note of the latest report by any unit.")
+
+    lineage: list[LineageStep] = Field(
+        default_factory=list,
+        description="The task across the editions of its issuer, oldest first, this one included; "
+        "empty when no other edition holds it.",
+    )
 
 
 class KeyPointPublic(BaseModel):
@@ -207,6 +239,8 @@ class DocumentPublic(BaseModel):
     title: str = Field(examples=["2023年全民科学素质行动工作要点"])
     year: int
     issuer: str | None
+    province: str | None = Field(default=None, description="Provincial editions: the province (某省).")
+    source: str | None = Field(default=None, description="Where this copy was published (出处, or the footer's 来源).")
     issuer_note: str | None
     issue_date: dt.date | None
     published_at: dt.datetime | None
@@ -297,6 +331,7 @@ class SearchItem(BaseModel):
     partial: bool = Field(
         default=False, description="True for a relaxed match: the record lacks some words (query.dropped)."
     )
+    task: TaskRef | None = Field(default=None, description="For a progress report (kind=report): its task.")
 
 
 class TermReport(BaseModel):
@@ -411,3 +446,315 @@ class SearchResponse(BaseModel):
         default_factory=list,
         description="Without a kind filter the list ranks tasks and key points; matching activities come here.",
     )
+
+
+# --- tracking ------------------------------------------------------------------
+
+MAX_NOTE_CHARS = 2000
+
+
+class ReportCreate(BaseModel):
+    """A progress report on a task; with `corrects`, an office correction of an earlier report."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "example": {"status": "in_progress", "note": "已印发实施方案,完成首批培训。", "reported_on": "2023-06-30"}
+        },
+    )
+
+    status: TaskStatus
+    note: str = Field(min_length=1, max_length=MAX_NOTE_CHARS, description="What was done, 1–2,000 characters.")
+    reported_on: dt.date = Field(description="The day the report is about; not in the future (China time).")
+    corrects: int | None = Field(
+        default=None, ge=1, description="Office only: the report this one corrects (needs If-Match)."
+    )
+    department: str | None = Field(
+        default=None, max_length=50, description="Office only: the unit the report speaks for (default: the lead)."
+    )
+
+    @field_validator("note")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("note must not be blank")
+        return value
+
+    @field_validator("reported_on")
+    @classmethod
+    def _not_in_future(cls, value: dt.date) -> dt.date:
+        today = dt.datetime.now(CHINA).date()
+        if value > today:
+            raise ValueError(f"reported_on {value} is in the future (today is {today} in China)")
+        return value
+
+
+CHINA = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
+
+
+class ReportPublic(BaseModel):
+    """A stored progress report; a corrected one names its correction."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "id": 1,
+                "task": {"id": 9, "number": 9},
+                "department": "教育部",
+                "status": "in_progress",
+                "note": "已印发实施方案,完成首批教师培训。",
+                "reported_on": "2023-06-30",
+                "author": "教育部",
+                "corrects": None,
+                "corrected_by": None,
+                "created_at": "2023-06-30T08:00:00Z",
+            }
+        }
+    )
+
+    id: int
+    task: TaskRef
+    department: str = Field(description="The unit the report speaks for.")
+    status: TaskStatus
+    note: str
+    reported_on: dt.date
+    author: str = Field(description="Who wrote it: the unit, or office.")
+    corrects: int | None = None
+    corrected_by: int | None = Field(default=None, description="The newer version, when this one was corrected.")
+    created_at: dt.datetime
+
+
+class ReportWritten(ReportPublic):
+    """The report just written, with the task's new status and version (its ETag)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "id": 1,
+                "task": {"id": 9, "number": 9},
+                "department": "教育部",
+                "status": "in_progress",
+                "note": "已印发实施方案,完成首批教师培训。",
+                "reported_on": "2023-06-30",
+                "author": "教育部",
+                "corrects": None,
+                "corrected_by": None,
+                "created_at": "2023-06-30T08:00:00Z",
+                "task_status": "in_progress",
+                "etag": '"task-9-1"',
+            }
+        }
+    )
+
+    task_status: TaskStatus
+    etag: str
+
+
+class TokenPublic(BaseModel):
+    """A write token as listed: never the token itself."""
+
+    id: int
+    scope: TokenScope
+    department: str | None
+    prefix: str = Field(description="The token's first characters, to recognise it.")
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None
+
+
+class AuditEntryPublic(BaseModel):
+    """One recorded write or refused write."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "id": 3,
+                "at": "2023-06-30T08:00:00Z",
+                "actor": "教育部",
+                "action": "report.denied",
+                "target": "task:1",
+                "before": None,
+                "after": {"reason": "教育部 is neither lead nor participant of task 1 …"},
+                "address": "203.0.113.7",
+                "request_id": "c0d02a0107c24019b4208355fcb4f129",
+            }
+        }
+    )
+
+    id: int
+    at: dt.datetime
+    actor: str
+    action: AuditAction
+    target: str
+    before: dict[str, object] | None
+    after: dict[str, object] | None
+    address: str | None
+    request_id: str | None
+
+
+class StatusCounts(BaseModel):
+    """Tasks by status, with the share done."""
+
+    total: int
+    by_status: dict[TaskStatus, int]
+    completion: float = Field(description="Share of tasks done, 0–1.")
+
+
+class DepartmentProgress(BaseModel):
+    """A unit's tasks by status, as lead and as participant, and when it last reported."""
+
+    name: str
+    lead: StatusCounts
+    participant: StatusCounts
+    last_reported_on: dt.date | None
+    stale: bool = Field(description="No report within KEPU_STALE_REPORT_DAYS.")
+
+
+class KeyPointProgress(BaseModel):
+    """The tasks traced to a key point (first link), by status."""
+
+    id: int
+    number: int
+    title: str
+    section: str
+    counts: StatusCounts
+
+
+class SectionProgress(BaseModel):
+    """A section's tasks (through their key points), by status."""
+
+    label: str
+    title: str
+    counts: StatusCounts
+
+
+class ProgressStats(BaseModel):
+    """The progress overview: overall, per unit, per section and key point."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "overall": {
+                    "total": 67,
+                    "by_status": {"not_started": 66, "in_progress": 1, "done": 0, "blocked": 0},
+                    "completion": 0.0,
+                },
+                "departments": [
+                    {
+                        "name": "教育部",
+                        "lead": {
+                            "total": 7,
+                            "by_status": {"not_started": 6, "in_progress": 1, "done": 0, "blocked": 0},
+                            "completion": 0.0,
+                        },
+                        "participant": {
+                            "total": 5,
+                            "by_status": {"not_started": 5, "in_progress": 0, "done": 0, "blocked": 0},
+                            "completion": 0.0,
+                        },
+                        "last_reported_on": "2023-06-30",
+                        "stale": False,
+                    }
+                ],
+                "sections": [],
+                "key_points": [],
+                "stale_days": 30,
+            }
+        }
+    )
+
+    overall: StatusCounts
+    departments: list[DepartmentProgress]
+    sections: list[SectionProgress]
+    key_points: list[KeyPointProgress]
+    stale_days: int
+
+
+class TaskBrief(BaseModel):
+    """A task as compared: its wording without the unit list, and its units."""
+
+    id: int
+    number: int
+    body: str
+    departments: list[DepartmentRole]
+    all_member_units: bool
+
+
+class TaskMatch(BaseModel):
+    """A task of `a` and its counterpart in `b`."""
+
+    a: TaskBrief
+    b: TaskBrief
+    score: float = Field(description="0–1: 0.8 × wording (folded character bigrams, Dice) + 0.2 × unit overlap.")
+    change: TaskChange
+    units_gained: list[str]
+    units_lost: list[str]
+
+
+class UnitDelta(BaseModel):
+    """A unit's tasks gained and lost from `a` to `b` (new tasks and reassignments gain, drops and reassignments lose)."""
+
+    name: str
+    gained: list[TaskRef] = Field(description="Tasks of `b`.")
+    lost: list[TaskRef] = Field(description="Tasks of `a`.")
+
+
+class ComparisonCounts(BaseModel):
+    """How many tasks fell in each class."""
+
+    same: int
+    reworded: int
+    units_changed: int
+    new: int
+    dropped: int
+
+
+class DocumentComparison(BaseModel):
+    """Two editions side by side: tasks matched, new in `b`, dropped from `a`; per unit, gained and lost.
+
+    `counts.reworded` and `counts.units_changed` both count a task whose wording and units changed."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "a": {"id": 1, "year": 2023, "title": "2023年全民科学素质行动工作要点"},
+                "b": {"id": 2, "year": 2024, "title": "2024年全民科学素质行动工作要点"},
+                "counts": {"same": 58, "reworded": 4, "units_changed": 2, "new": 3, "dropped": 3},
+                "matched": [
+                    {
+                        "a": {
+                            "id": 38,
+                            "number": 38,
+                            "body": "开展全国食品安全宣传周活动。",
+                            "departments": [
+                                {"name": "市场监管总局", "full_name": "国家市场监督管理总局", "role": "lead"}
+                            ],
+                            "all_member_units": False,
+                        },
+                        "b": {
+                            "id": 103,
+                            "number": 36,
+                            "body": "开展全国食品安全宣传周活动。",
+                            "departments": [{"name": "卫生健康委", "full_name": "国家卫生健康委员会", "role": "lead"}],
+                            "all_member_units": False,
+                        },
+                        "score": 0.8,
+                        "change": "units_changed",
+                        "units_gained": ["卫生健康委"],
+                        "units_lost": ["市场监管总局"],
+                    }
+                ],
+                "new": [],
+                "dropped": [],
+                "units": [{"name": "市场监管总局", "gained": [], "lost": [{"id": 38, "number": 38}]}],
+            }
+        }
+    )
+
+    a: DocumentRef
+    b: DocumentRef
+    counts: ComparisonCounts
+    matched: list[TaskMatch]
+    new: list[TaskBrief]
+    dropped: list[TaskBrief]
+    units: list[UnitDelta]

@@ -12,6 +12,7 @@ Run:  .venv/bin/python bench/set_ops.py
 
 from __future__ import annotations
 
+import functools
 import statistics
 import sys
 import time
@@ -39,14 +40,16 @@ def and_searchsorted(a: Docs, b: Docs, size: int) -> Docs:
     small, large = (a, b) if a.size <= b.size else (b, a)
     at = np.searchsorted(large, small)
     at[at == large.size] = 0
-    return small[large[at] == small]
+    found: Docs = small[large[at] == small]
+    return found
 
 
 def and_bitmap(a: Docs, b: Docs, size: int) -> Docs:
     small, large = (a, b) if a.size <= b.size else (b, a)
     mask = np.zeros(size, dtype=bool)
     mask[large] = True
-    return small[mask[small]]
+    kept: Docs = small[mask[small]]
+    return kept
 
 
 def or_unique(a: Docs, b: Docs, size: int) -> Docs:
@@ -87,7 +90,7 @@ def main() -> None:
             assert np.array_equal(and_bitmap(a, b, size), and_searchsorted(a, b, size))
             assert np.array_equal(or_unique(a, b, size), or_dense(a, b, size))
             cells = [
-                _timed(lambda f=f, a=a, b=b, size=size: f(a, b, size))
+                _timed(functools.partial(f, a, b, size))
                 for f in (and_intersect1d, and_searchsorted, and_bitmap, or_unique, or_dense)
             ]
             w(f"| {size:,} | {x} × {y} | " + " | ".join(f"{c:.1f}" for c in cells) + " |\n")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, MetaData, create_engine, select, text
 
 from app.config import Settings
 from app.db import make_engine, unit_of_work
@@ -133,3 +133,64 @@ def client(seeded_engine: Engine, seeded_data_dir: Path) -> Iterator[TestClient]
     app = create_app(Settings(KEPU_DATA_DIR=seeded_data_dir), engine=seeded_engine)
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="session")
+def seeded_index(tmp_path_factory: pytest.TempPathFactory, notice: ParsedNotice) -> Path:
+    """A data folder with an index of a freshly seeded store, built once; copy it beside another fresh seeded store
+    (same ids, generation and content: the index matches it, so opening it costs no rebuild)."""
+    data = tmp_path_factory.mktemp("tracking-index")
+    url = f"sqlite:///{data / 'build.sqlite3'}"
+    upgrade(url)
+    engine = make_engine(url)
+    with unit_of_work(engine) as session:
+        import_notice(session, notice, source_name=SEED.name)
+    settings = Settings(KEPU_DATA_DIR=data)
+    SearchIndex(settings.resolved_index_dir, cache_dir=data / "cache").open(StoreRecords(engine)).close()
+    engine.dispose()
+    (data / "build.sqlite3").unlink()
+    for extra in data.glob("build.sqlite3-*"):
+        extra.unlink()
+    return data
+
+
+def seed_at_revision(url: str, revision: str, notice: ParsedNotice, scratch: Path) -> None:
+    """Migrate `url` to an older `revision` and fill it with `notice` as that revision stored it.
+
+    Today's importer writes today's columns, so the notice is imported into a scratch store at
+    head and its rows copied, column by column where the old tables have them, in foreign-key order.
+    """
+    head_url = f"sqlite:///{scratch / 'head.sqlite3'}"
+    upgrade(head_url)
+    head = make_engine(head_url)
+    with unit_of_work(head) as session:
+        import_notice(session, notice, source_name=SEED.name)
+    upgrade(url, revision)
+    old = make_engine(url)
+    old_tables, new_tables = MetaData(), MetaData()
+    old_tables.reflect(old)
+    new_tables.reflect(head)
+    try:
+        with head.connect() as source, old.begin() as target:
+            for table in old_tables.sorted_tables:
+                if table.name == "alembic_version" or table.name not in new_tables.tables:
+                    continue
+                columns = [c.name for c in table.columns if c.name in new_tables.tables[table.name].columns]
+                rows = [
+                    dict(r._mapping)
+                    for r in source.execute(select(*(new_tables.tables[table.name].c[c] for c in columns)))
+                ]
+                if rows:
+                    target.execute(table.insert(), rows)
+            if target.dialect.name == "postgresql":  # ids were given explicitly: move the sequences past them
+                for table in old_tables.sorted_tables:
+                    if "id" in table.columns and table.c.id.autoincrement is not False and table.c.id.primary_key:
+                        target.execute(
+                            text(
+                                f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                                f"COALESCE((SELECT max(id) FROM {table.name}), 0) + 1, false)"
+                            )
+                        )
+    finally:
+        head.dispose()
+        old.dispose()

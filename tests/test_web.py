@@ -134,7 +134,7 @@ class TestDocs:
 
         for path, operations in spec["paths"].items():
             for method, op in operations.items():
-                content = op["responses"]["200"].get("content", {})
+                content = (op["responses"].get("200") or op["responses"]["201"]).get("content", {})
                 assert any("example" in c or has_example(c.get("schema", {})) for c in content.values()), (path, method)
 
 

@@ -1,10 +1,13 @@
-"""Width normalisation shared by every layer that compares Chinese text.
+"""Width normalisation and character folding shared by every layer that compares Chinese text.
 
 Official copies use full-width punctuation, the seed uses ASCII; structure, unit names
 and search terms are all compared after `normalise`, so both read alike.
 """
 
 from __future__ import annotations
+
+from functools import cache
+from importlib import resources
 
 # Full-width forms that carry structure in these notices, mapped to the seed's ASCII.
 _PUNCTUATION = str.maketrans(
@@ -25,3 +28,26 @@ _DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 def normalise(text: str) -> str:
     """Map full-width structural punctuation and digits to ASCII."""
     return text.translate(_PUNCTUATION).translate(_DIGITS)
+
+
+@cache
+def _t2s_table() -> dict[int, str]:
+    # OpenCC's character table, one character to one: offsets in folded text are offsets in the original.
+    raw = resources.files("opencc").joinpath("dictionary/TSCharacters.txt").read_text("utf-8")
+    table: dict[int, str] = {}
+    for line in raw.splitlines():
+        trad, _, simp = line.partition("\t")
+        target = simp.split(" ")[0]
+        if len(trad) == 1 and len(target) == 1:
+            table[ord(trad)] = target
+    return table
+
+
+def simplify(text: str) -> str:
+    """Traditional → simplified, character for character (OpenCC's character table)."""
+    return text.translate(_t2s_table())
+
+
+def fold_characters(text: str) -> str:
+    """`normalise` and `simplify` together: what structure and identity are read from (case kept)."""
+    return simplify(normalise(text))

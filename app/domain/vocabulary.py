@@ -15,6 +15,7 @@ class RecordKind(StrEnum):
     TASK = "task"
     KEY_POINT = "key_point"
     ACTIVITY = "activity"
+    REPORT = "report"
 
 
 # The records of the notice itself; the default search list ranks these.
@@ -46,3 +47,38 @@ class TermUsage(StrEnum):
     FILLER = "filler"
     INTENT = "intent"
     YEAR = "year"
+
+
+class TaskStatus(StrEnum):
+    """Where a ledger task stands, as its units report it."""
+
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    BLOCKED = "blocked"
+
+
+class TokenScope(StrEnum):
+    """Who a write token speaks for: one member unit, or the office (纲要办) for every unit."""
+
+    UNIT = "unit"
+    OFFICE = "office"
+
+
+class AuditAction(StrEnum):
+    """What an audit entry records."""
+
+    REPORT_CREATED = "report.created"
+    REPORT_CORRECTED = "report.corrected"
+    REPORT_DENIED = "report.denied"
+    TOKEN_CREATED = "token.created"
+    TOKEN_REVOKED = "token.revoked"
+
+
+class TaskChange(StrEnum):
+    """How a task differs from its counterpart in another edition."""
+
+    SAME = "same"
+    REWORDED = "reworded"
+    UNITS_CHANGED = "units_changed"
+    REWORDED_AND_UNITS_CHANGED = "reworded_and_units_changed"

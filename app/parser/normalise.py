@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 
-from app.domain.text import normalise
+from app.domain.text import fold_characters, normalise
 from app.parser.errors import NoticeFormatError
 
 __all__ = ["content_hash", "decode", "normalise"]
@@ -37,7 +37,8 @@ def decode(raw: bytes) -> str:
 
 
 def content_hash(text: str) -> str:
-    """Fingerprint of a notice that ignores encoding, line ends, punctuation width and spacing."""
-    lines = (" ".join(normalise(line).split()) for line in text.splitlines())
+    """Fingerprint of a notice that ignores encoding, line ends, punctuation width, spacing and
+    traditional or simplified characters (a mirror's traditional copy is the same notice)."""
+    lines = (" ".join(fold_characters(line).split()) for line in text.splitlines())
     canonical = "\n".join(line for line in lines if line)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

@@ -18,13 +18,15 @@ class ParsedDepartmentRole:
 
 @dataclass(frozen=True)
 class ParsedSection:
-    """A heading 一、… (level 1) or （一）… (level 2, `parent` is the index of its level-1 section)."""
+    """A heading 一、… (level 1) or （一）… (level 2, `parent` is the index of its level-1 section),
+    with the unnumbered lead paragraphs between it and its first key point (2018-style editions)."""
 
     ordinal: int
     label: str
     title: str
     level: int = 1
     parent: int | None = None
+    lead: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,8 @@ class ParsedReference:
 LINE_KINDS = (
     "title",
     "published_at",
+    "source",
+    "site",
     "issue_date",
     "issuer",
     "issuer_note",
@@ -92,6 +96,7 @@ LINE_KINDS = (
     "cover_letter",
     "intro",
     "section",
+    "section_lead",
     "key_point",
     "sub_paragraph",
     "ledger_title",
@@ -100,7 +105,8 @@ LINE_KINDS = (
     "wrapper",
 )
 """Where a line can go: a header field, letter or intro text, a part of the body or ledger,
-the page footer (来源:…, not stored), or a wrapper (an attachment heading, not stored)."""
+the page footer (来源:…, its value kept as the source when no 出处 is given), a news site's page
+furniture (`site`: summary, 浏览次数; not stored) or a wrapper (an attachment heading, not stored)."""
 
 
 @dataclass(frozen=True)
@@ -119,6 +125,8 @@ class ParsedNotice:
     year: int
     content_hash: str
     issuer: str | None = None
+    province: str | None = None  # provincial editions: 2023年某省… → 某省
+    source: str | None = None  # where a copy was published: 出处 (or the footer's 来源)
     issuer_note: str | None = None
     issue_date: dt.date | None = None
     published_at: dt.datetime | None = None

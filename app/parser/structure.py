@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from app.domain.departments import DepartmentDirectory, load_directory
+from app.domain.text import fold_characters
 from app.parser.activities import extract_activities
 from app.parser.errors import NoticeFormatError
-from app.parser.normalise import content_hash, decode, normalise
+from app.parser.normalise import content_hash, decode
 from app.parser.numbering import KNOWN_STYLES, Numbered, is_part_of_item, numbered, written
 from app.parser.records import LineAccount, ParsedKeyPoint, ParsedNotice, ParsedSection, ParsedTask
 from app.parser.references import extract_references
@@ -22,15 +23,37 @@ MAX_TASK_CHARS = 2_000
 MAX_LEDGER_TITLE_LINES = 3
 MAX_LEDGER_TITLE_CHARS = 60
 """Between the attachment heading and the first task only a short title may stand."""
+MAX_ADDRESSEES_CHARS = 60
+"""An addressee line ('…各成员单位:') is short; a longer line ending in ':' is letter text."""
+MAX_ISSUER_CHARS = 40
+"""An issuer line ('…办公室') is a name, not a sentence."""
 
 _CN_NUMERAL = "一二三四五六七八九十"
 _SECTION = re.compile(rf"^([{_CN_NUMERAL}]+)、\s*(.+)$")
 _SUBSECTION = re.compile(rf"^\(([{_CN_NUMERAL}]+)\)\s*(.+)$")
 _ATTACHMENT = re.compile(r"^附件\s*\d*\s*(?::\s*(.*))?$")
 _LEDGER_HEADING = re.compile(r"^.{0,50}任务台账$")
-_FOOTER = re.compile(r"^(?:(?:来源|责任编辑|编辑)\s*:|[【\[]?(?:打印本页|关闭窗口|返回顶部)[】\]]?$)")
+_FOOTER = re.compile(
+    r"^(?:(?:来源|责任编辑|编辑|出处)\s*:|(?:浏览次数|点击数|阅读次数)\s*:?\s*\d*$"
+    r"|(?:[【\[]?(?:打印本页|关闭窗口|返回顶部)[】\]]?\s*)+$)"
+)
+_FOOTER_SOURCE = re.compile(r"^来源\s*:\s*(.+)$")
 _NOTICE_TITLE = re.compile(r"关于印发《(.+?)》的通知")
-_PUBLISHED = re.compile(r"^(?:时间|发布时间|发布日期)\s*:\s*(\d{4}-\d{1,2}-\d{1,2})(?:\s+(\d{1,2}:\d{2}))?")
+_PUBLISHED = re.compile(
+    r"^(?:时间|发布时间|发布日期)\s*:\s*(\d{4}-\d{1,2}-\d{1,2})(?:\s+(\d{1,2}:\d{2}))?(?:\s+(?:出处|来源)\s*:\s*(.+))?"
+)
+# A news site's page around the notice: where it came from (kept), a summary and a hit counter (not stored).
+_SOURCE = re.compile(r"^(?:出处|来源)\s*:\s*(.+)$")
+_SITE = re.compile(r"^(?:(?:摘要|内容摘要|导读)\s*:|(?:浏览次数|点击数|阅读次数|浏览量)\s*:?\s*\d*$)")
+_PROVINCE = re.compile(r"^\d{4}年(.{1,10}?(?:省|自治区|市))(?:全民|科学素质)")
+# Titles of the same family's other documents, and how to name them in a refusal.
+_OTHER_FAMILIES = (
+    (re.compile(r"纲要"), "the outline (纲要) itself"),
+    (re.compile(r"实施方案"), "an implementation plan (实施方案)"),
+    (re.compile(r"规划"), "a plan (规划)"),
+    (re.compile(r"意见"), "guidance (意见)"),
+)
+_WORK_POINTS = re.compile(r"(工作要点|工作计划)$")
 _DATE = re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$")
 _ISSUER_NOTE = re.compile(r"^\((.*代章)\)$")
 _CONTACT = re.compile(r"^\(?\s*联系人\s*:?\s*(.*?)\)?$")
@@ -80,7 +103,9 @@ def parse_notice(text: str, directory: DepartmentDirectory | None = None) -> Par
     directory = directory or load_directory()
     text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     lines = [
-        _Line(i, raw.strip(), normalise(raw.strip())) for i, raw in enumerate(text.split("\n"), start=1) if raw.strip()
+        _Line(i, raw.strip(), fold_characters(raw.strip()))
+        for i, raw in enumerate(text.split("\n"), start=1)
+        if raw.strip()
     ]
     if not lines:
         raise NoticeFormatError("the file is empty; expected the text of a work-points notice")
@@ -93,7 +118,11 @@ def parse_notice(text: str, directory: DepartmentDirectory | None = None) -> Par
         )
     accounts: dict[int, str] = {}
     header = _read_header(lines[:first_section], accounts)
-    sections, key_points, tasks, ledger_title = _read_body(lines[first_section:], accounts, directory)
+    _check_family(header.get("title"), lines[0])
+    body = _read_body(lines[first_section:], accounts, directory)
+    sections, key_points, tasks, ledger_title = body.sections, body.key_points, body.tasks, body.ledger_title
+    if "source" not in header and body.footer_source:
+        header["source"] = body.footer_source
     if unaccounted := next((ln for ln in lines if ln.number not in accounts), None):
         raise NoticeFormatError(
             f"this line fits nowhere (not a header field, intro, section, key point, sub-paragraph, task, "
@@ -116,6 +145,7 @@ def parse_notice(text: str, directory: DepartmentDirectory | None = None) -> Par
         )
     if year is None:
         raise NoticeFormatError(f"cannot tell the year: the title {title!r} has no '20xx年' and no issue date")
+    province = m.group(1) if (m := _PROVINCE.match(title)) else None
 
     parsed_points = tag_target_groups(parsed_points)
     parsed_tasks = tag_target_groups(parsed_tasks)
@@ -127,6 +157,7 @@ def parse_notice(text: str, directory: DepartmentDirectory | None = None) -> Par
     return ParsedNotice(
         title=title,
         year=year,
+        province=province,
         content_hash=content_hash(text),
         ledger_title=ledger_title,
         sections=tuple(sections),
@@ -179,15 +210,21 @@ def _header_line(ln: _Line, found: dict, heading_seen: bool) -> tuple[str, bool]
         hh, mm = (m.group(2) or "0:00").split(":")
         # Publication times on these sites are Beijing time.
         field_value = ("published_at", dt.datetime.combine(day, dt.time(int(hh), int(mm)), _BEIJING))
+        if m.group(3):  # 发布时间:… 出处:… on one line
+            found.setdefault("source", ln.raw[m.start(3) :].strip())
+    elif m := _SOURCE.match(norm):
+        field_value = ("source", ln.raw[m.start(1) :].strip())
+    elif _SITE.match(norm):
+        return "site", False
     elif m := _DATE.match(norm):
         field_value = ("issue_date", _date(ln, *m.groups()))
     elif m := _ISSUER_NOTE.match(norm):
         field_value = ("issuer_note", m.group(1))
     elif (m := _CONTACT.match(norm)) and "联系人" in norm:
         field_value = ("contact", m.group(1).strip())
-    elif norm.endswith(":") and len(norm) <= 60 and "。" not in norm:
+    elif norm.endswith(":") and len(norm) <= MAX_ADDRESSEES_CHARS and "。" not in norm:
         field_value = ("addressees", ln.raw[:-1].strip())
-    elif len(norm) <= 40 and "。" not in norm and _ISSUER.search(norm):
+    elif len(norm) <= MAX_ISSUER_CHARS and "。" not in norm and _ISSUER.search(norm):
         field_value = ("issuer", ln.raw)
     elif _BARE_TITLE.match(norm) or norm == found.get("title"):
         field_value = ("title", norm)
@@ -199,15 +236,36 @@ def _header_line(ln: _Line, found: dict, heading_seen: bool) -> tuple[str, bool]
     return kind, heading
 
 
-def _read_body(
-    lines: list[_Line], accounts: dict[int, str], directory: DepartmentDirectory
-) -> tuple[list[ParsedSection], list[_KeyPointDraft], list[_TaskDraft], str | None]:
+def _check_family(title: str | None, first: _Line) -> None:
+    """Refuse another kind of document of the same family (the 纲要 itself, a 实施方案), naming it."""
+    if title is None or _WORK_POINTS.search(title):
+        return
+    what = next((name for pattern, name in _OTHER_FAMILIES if pattern.search(title)), None)
+    looks = f"looks like {what}" if what else "is titled like no work-points notice"
+    raise NoticeFormatError(
+        f"this document {looks}: {title!r}; expected a yearly work-points notice ('20xx年…工作要点'), so nothing "
+        f"was read from it",
+        line=first.number,
+    )
+
+
+@dataclass
+class _Body:
+    sections: list[ParsedSection]
+    key_points: list[_KeyPointDraft]
+    tasks: list[_TaskDraft]
+    ledger_title: str | None
+    footer_source: str | None
+
+
+def _read_body(lines: list[_Line], accounts: dict[int, str], directory: DepartmentDirectory) -> _Body:
     reader = _BodyReader(lines, accounts, directory)
     for index, ln in enumerate(lines):
         reader.read(index, ln)
     reader.finish()
+    sections = [replace(s, lead=tuple(reader.leads.get(i, ()))) for i, s in enumerate(reader.sections)]
     title = "".join(reader.ledger_title) or None
-    return reader.sections, reader.key_points, reader.tasks, title
+    return _Body(sections, reader.key_points, reader.tasks, title, reader.footer_source)
 
 
 class _BodyReader:
@@ -221,6 +279,8 @@ class _BodyReader:
         self.key_points: list[_KeyPointDraft] = []
         self.tasks: list[_TaskDraft] = []
         self.ledger_title: list[str] = []
+        self.leads: dict[int, list[str]] = {}  # section index → its lead paragraphs
+        self.footer_source: str | None = None
         self.mode = "body"  # body → attachment (heading and title lines) → ledger
         self.attachment: _Line | None = None
         self.footer: _Line | None = None
@@ -237,7 +297,7 @@ class _BodyReader:
             return
         kind = self._place(index, ln)
         self.accounts[ln.number] = kind
-        if kind in ("key_point", "sub_paragraph", "task"):
+        if kind in ("key_point", "sub_paragraph", "task", "section_lead"):
             self.last_content = ln
 
     def _footer(self, ln: _Line) -> None:
@@ -249,31 +309,17 @@ class _BodyReader:
                 line=ln.number,
             )
         self.footer = self.footer or ln
+        if (m := _FOOTER_SOURCE.match(ln.norm)) and self.footer_source is None:
+            self.footer_source = ln.raw[m.start(1) :].strip()
         self.accounts[ln.number] = "footer"
 
     def _place(self, index: int, ln: _Line) -> str:
+        """Headings first, then the attachment heading, then a body or a ledger line by the mode."""
         norm = ln.norm
-        if self.mode == "body" and (m := _SECTION.match(norm)):
-            self.sections.append(
-                ParsedSection(len(self.sections) + 1, m.group(1), ln.raw[len(m.group(1)) + 1 :].strip())
-            )
-            self.current_level1 = len(self.sections) - 1
-            return "section"
-        if self.mode == "body" and (m := _SUBSECTION.match(norm)) and self.current_level1 is not None:
-            label = m.group(1)
-            title = ln.raw[len(label) + 2 :].strip()
-            self.sections.append(ParsedSection(len(self.sections) + 1, label, title, 2, self.current_level1))
-            return "section"
+        if self.mode == "body" and (heading := self._heading(ln)) is not None:
+            return heading
         if _ATTACHMENT.match(norm):
-            if self.mode == "ledger":
-                raise NoticeFormatError(
-                    f"expected ledger task {self.tasks[-1].number + 1} or the end of the ledger, "
-                    f"found a second attachment heading {ln.raw[:30]!r}",
-                    line=ln.number,
-                )
-            self.mode = "attachment"
-            self.attachment = self.attachment or ln
-            return "wrapper"
+            return self._attachment_heading(ln)
         item = numbered(norm)
         if self.mode == "body":
             if item is None and _LEDGER_HEADING.match(norm) and self.key_points:
@@ -283,6 +329,33 @@ class _BodyReader:
                 return "ledger_title"
             return self._body_line(ln, item)
         return self._ledger_line(index, ln, item)
+
+    def _heading(self, ln: _Line) -> str | None:
+        """A section 一、… or a middle level （一）… under one; None for any other line."""
+        if m := _SECTION.match(ln.norm):
+            self.sections.append(
+                ParsedSection(len(self.sections) + 1, m.group(1), ln.raw[len(m.group(1)) + 1 :].strip())
+            )
+            self.current_level1 = len(self.sections) - 1
+            return "section"
+        if (m := _SUBSECTION.match(ln.norm)) and self.current_level1 is not None:
+            label = m.group(1)
+            title = ln.raw[len(label) + 2 :].strip()
+            self.sections.append(ParsedSection(len(self.sections) + 1, label, title, 2, self.current_level1))
+            return "section"
+        return None
+
+    def _attachment_heading(self, ln: _Line) -> str:
+        """附件… opens the ledger; a second one inside the ledger is an error."""
+        if self.mode == "ledger":
+            raise NoticeFormatError(
+                f"expected ledger task {self.tasks[-1].number + 1} or the end of the ledger, "
+                f"found a second attachment heading {ln.raw[:30]!r}",
+                line=ln.number,
+            )
+        self.mode = "attachment"
+        self.attachment = self.attachment or ln
+        return "wrapper"
 
     def _body_line(self, ln: _Line, item: Numbered | None) -> str:
         # In the key points a lower-ranked style numbers sub-paragraphs: (1)… inside key point 9.
@@ -296,11 +369,11 @@ class _BodyReader:
                 f"found {ln.raw[:30]!r}",
                 line=ln.number,
             )
-        if not self.key_points or self.key_points[-1].section != len(self.sections) - 1:
-            raise NoticeFormatError(
-                f"expected a numbered key point ('1.…') under section {self.sections[-1].label}, found {ln.raw[:30]!r}",
-                line=ln.number,
-            )
+        current = len(self.sections) - 1
+        if not self.key_points or self.key_points[-1].section != current:
+            # Before the section's first key point: its lead paragraph (2018-style editions).
+            self.leads.setdefault(current, []).append(ln.raw)
+            return "section_lead"
         self.key_points[-1].paragraphs.append(ln)
         return "sub_paragraph"
 

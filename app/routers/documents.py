@@ -10,7 +10,7 @@ from app import schemas as s
 from app.deps import SessionDep, WindowDep
 from app.routers.params import MAX_ID
 from app.routers.responses import INVALID, NOT_FOUND
-from app.services import catalogue
+from app.services import catalogue, editions
 
 router = APIRouter(prefix="/api/v1/documents", tags=["documents"], responses=INVALID)
 
@@ -33,3 +33,17 @@ def get_document(
 ) -> s.DocumentPublic:
     """One notice: metadata, intro, sections and counts."""
     return catalogue.get_document(session, document_id)
+
+
+@router.get(
+    "/{a}/compare/{b}",
+    summary="比较两版通知 · Compare two editions",
+    responses={**NOT_FOUND, **INVALID},
+)
+def compare_documents(
+    session: SessionDep,
+    a: Annotated[int, Path(ge=1, le=MAX_ID, description="The earlier edition's document id.", examples=[1])],
+    b: Annotated[int, Path(ge=1, le=MAX_ID, description="The later edition's document id.", examples=[2])],
+) -> s.DocumentComparison:
+    """Tasks matched (same, reworded, units changed), new in `b`, dropped from `a`; per unit, tasks gained and lost."""
+    return editions.compare_documents(session, a, b)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path
 
 from app import schemas as s
 from app.deps import SessionDep, WindowDep
-from app.routers.params import MAX_ID, DocumentFilter, SectionFilter, TargetGroupFilter
+from app.routers.params import MAX_ID, DocumentFilter, ProvinceFilter, SectionFilter, TargetGroupFilter, YearFilter
 from app.routers.responses import INVALID, NOT_FOUND
 from app.services import catalogue
 
@@ -22,9 +22,19 @@ def list_key_points(
     document: DocumentFilter = None,
     section: SectionFilter = None,
     target_group: TargetGroupFilter = None,
+    year: YearFilter = None,
+    province: ProvinceFilter = None,
 ) -> s.Page[s.KeyPointPublic]:
     """Key points matching every filter given."""
-    return catalogue.list_key_points(session, window, document=document, section=section, target_group=target_group)
+    return catalogue.list_key_points(
+        session,
+        window,
+        document=document,
+        section=section,
+        target_group=target_group,
+        year=year,
+        province=province,
+    )
 
 
 @router.get("/{key_point_id}", summary="要点详情 · Get a key point", responses=NOT_FOUND)

@@ -13,10 +13,11 @@ from app.deps import DirectoryDep, SearchDep, SessionDep, SettingsDep
 from app.domain.vocabulary import RecordKind, Role
 from app.errors import AppError, InvalidQuery
 from app.routers.params import MAX_ID
-from app.services import catalogue, overview, stats
+from app.services import catalogue, editions, overview, stats
 from app.services.catalogue import Window
 from app.services.search import SearchFilters
 from app.web import charts, views
+from app.web.diff import highlight_changes
 
 router = APIRouter(include_in_schema=False)
 
@@ -35,12 +36,19 @@ def search_page(
     department: Annotated[str | None, Query(examples=["科协"], max_length=50)] = None,
     section: Annotated[str | None, Query(examples=["三"], max_length=10)] = None,
     target_group: Annotated[str | None, Query(examples=["老年人"], max_length=20)] = None,
+    year: Annotated[int | None, Query(ge=1949, le=2100)] = None,
     page: Annotated[int, Query(ge=1, le=1000)] = 1,
 ) -> Response:
     """The search page; the query and filters live in the URL so a result page can be shared."""
     filters = {
         k: v
-        for k, v in {"kind": kind, "department": department, "section": section, "target_group": target_group}.items()
+        for k, v in {
+            "kind": kind,
+            "department": department,
+            "section": section,
+            "target_group": target_group,
+            "year": str(year) if year else None,
+        }.items()
         if v
     }
     query = views.PageQuery(q, filters, page)
@@ -60,7 +68,7 @@ def search_page(
     try:
         result = service.search(
             q,
-            SearchFilters(kind=kind, department=department, section=section, target_group=target_group),
+            SearchFilters(kind=kind, department=department, section=section, target_group=target_group, year=year),
             Window(limit=views.PAGE_SIZE, offset=(page - 1) * views.PAGE_SIZE),
         )
     except AppError as exc:
@@ -79,10 +87,28 @@ def search_page(
     )
 
 
-@router.get("/tasks/{task_id}", response_class=HTMLResponse)
-def task_page(request: Request, session: SessionDep, task_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> HTMLResponse:
-    """One task: units, key points, activities, progress."""
-    return _render(request, "task.html", task=catalogue.get_task(session, task_id), active="search")
+# /tasks/{task_id} is drawn by app.routers.tracking_pages: the task with its progress and report form.
+
+
+@router.get("/compare", response_class=HTMLResponse)
+def compare_page(
+    request: Request,
+    session: SessionDep,
+    a: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    b: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+) -> HTMLResponse:
+    """Two editions side by side, changed words highlighted; without both ids, a form to pick them."""
+    documents = catalogue.list_documents(session, Window(limit=200, offset=0)).items
+    comparison = editions.compare_documents(session, a, b) if a is not None and b is not None else None
+    changed = [
+        {"match": x, "left": left, "right": right}
+        for x in (comparison.matched if comparison else [])
+        if x.change != "same"
+        for left, right in [highlight_changes(x.a.body, x.b.body)]
+    ]
+    return _render(
+        request, "compare.html", documents=documents, comparison=comparison, changed=changed, active="compare"
+    )
 
 
 @router.get("/key-points/{key_point_id}", response_class=HTMLResponse)

@@ -10,6 +10,15 @@ from fastapi import Query
 MAX_ID = 2_147_483_647
 
 DocumentFilter = Annotated[int | None, Query(ge=1, le=MAX_ID, description="Document id.", examples=[1])]
+YearFilter = Annotated[
+    int | None, Query(ge=1949, le=2100, description="Only records of this year's editions.", examples=[2023])
+]
+ProvinceFilter = Annotated[
+    str | None,
+    Query(
+        min_length=1, max_length=20, description="Only provincial editions of this province (某省).", examples=["某省"]
+    ),
+]
 DepartmentFilter = Annotated[
     str | None,
     Query(

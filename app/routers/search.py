@@ -10,7 +10,14 @@ from fastapi.responses import JSONResponse
 from app import schemas as s
 from app.deps import SearchDep, WindowDep
 from app.domain.vocabulary import RecordKind
-from app.routers.params import DepartmentFilter, DocumentFilter, SectionFilter, TargetGroupFilter
+from app.routers.params import (
+    DepartmentFilter,
+    DocumentFilter,
+    ProvinceFilter,
+    SectionFilter,
+    TargetGroupFilter,
+    YearFilter,
+)
 from app.routers.responses import BAD_QUERY, INVALID
 from app.services.search import SearchFilters
 
@@ -39,10 +46,19 @@ def search(
     section: SectionFilter = None,
     target_group: TargetGroupFilter = None,
     document: DocumentFilter = None,
+    year: YearFilter = None,
+    province: ProvinceFilter = None,
 ) -> s.SearchResponse:
-    """Ranked hits (BM25F) with highlighted snippets, and facet counts over all hits."""
+    """Ranked hits (BM25F) with highlighted snippets, and facet counts over all hits (`year` and `document`
+    count hits per stored edition)."""
     filters = SearchFilters(
-        kind=kind, department=department, section=section, target_group=target_group, document=document
+        kind=kind,
+        department=department,
+        section=section,
+        target_group=target_group,
+        document=document,
+        year=year,
+        province=province,
     )
     return service.search(q, filters, window)
 

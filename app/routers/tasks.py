@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 
 from app import schemas as s
 from app.deps import DirectoryDep, SessionDep, WindowDep
-from app.domain.vocabulary import Role
-from app.routers.params import MAX_ID, DepartmentFilter, DocumentFilter, TargetGroupFilter
+from app.domain.vocabulary import Role, TaskStatus
+from app.routers.params import MAX_ID, DepartmentFilter, DocumentFilter, ProvinceFilter, TargetGroupFilter, YearFilter
 from app.routers.responses import INVALID, NOT_FOUND
-from app.services import catalogue
+from app.services import catalogue, progress
 
 router = APIRouter(prefix="/api/v1/tasks", tags=["tasks"], responses=INVALID)
 
@@ -46,9 +46,17 @@ def list_tasks(
     ] = None,
     target_group: TargetGroupFilter = None,
     document: DocumentFilter = None,
+    year: YearFilter = None,
+    province: ProvinceFilter = None,
     sort: Annotated[
         catalogue.TaskSort, Query(examples=["number"], description="number, -number, document (default) or -document.")
     ] = "document",
+    status: Annotated[
+        TaskStatus | None,
+        Query(
+            examples=["in_progress"], description="Only tasks with this status (from the lead unit's latest report)."
+        ),
+    ] = None,
 ) -> s.Page[s.TaskPublic]:
     """Tasks matching every filter given."""
     return catalogue.list_tasks(
@@ -62,14 +70,20 @@ def list_tasks(
         activity=activity,
         target_group=target_group,
         document=document,
+        year=year,
+        province=province,
         sort=sort,
+        status=status,
     )
 
 
 @router.get("/{task_id}", summary="任务详情 · Get a task", responses=NOT_FOUND)
 def get_task(
     session: SessionDep,
+    response: Response,
     task_id: Annotated[int, Path(ge=1, le=MAX_ID, description="Task id (see `id` in lists).", examples=[55])],
 ) -> s.TaskPublic:
-    """One task: units and roles, trace links, activities, references, target groups."""
-    return catalogue.get_task(session, task_id)
+    """One task: units and roles, trace links, activities, references, target groups, status; its version in ETag."""
+    task = catalogue.get_task(session, task_id)
+    response.headers["ETag"] = progress.task_etag(session, task_id)
+    return task

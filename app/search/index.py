@@ -32,6 +32,7 @@ from whoosh.writing import IndexWriter
 from app.search.analysis import use_segmenter
 from app.search.dictionary import Segmenter
 from app.search.ranking import Ranker, warm
+from app.search.records import Record
 from app.search.schema import SCHEMA_VERSION, build_schema
 from app.search.source import RecordSource, SourceVersion
 
@@ -161,6 +162,38 @@ class SearchIndex:
                 ix.close()
             state = source.version()
             if indexed != state.records:  # records shared between editions moved: start clean
+                self._rebuild_locked(source)
+                return
+            self._write_meta(self.root / build, state, ix_records=indexed)
+        self._refresh()
+
+    def update_records(self, source: RecordSource, records: Iterable[Record], delete_uids: Iterable[str] = ()) -> None:
+        """Write a few records (and delete some by uid) in the live build, then adopt the source's version.
+
+        For small writes (a progress report) that must be searchable at once in this process;
+        other processes catch up at their sync. Rebuilds when there is no build or counts disagree.
+        """
+        with self.write_lock():
+            build = self._current_build()
+            if build is None:
+                self._rebuild_locked(source)
+                return
+            ix = whoosh_index.open_dir(str(self.root / build), schema=build_schema())
+            writer = ix.writer()
+            try:
+                for uid in delete_uids:
+                    writer.delete_by_term("uid", uid)
+                for record in records:
+                    writer.update_document(**record)
+                writer.commit()
+                indexed = int(ix.doc_count())
+            except BaseException:
+                writer.cancel()
+                raise
+            finally:
+                ix.close()
+            state = source.version()
+            if indexed != state.records:
                 self._rebuild_locked(source)
                 return
             self._write_meta(self.root / build, state, ix_records=indexed)

@@ -15,10 +15,12 @@ from app import models as m
 from app import schemas as s
 from app.db import group_by_first
 from app.domain.departments import DepartmentDirectory
-from app.domain.vocabulary import Role
+from app.domain.vocabulary import Role, TaskStatus
 from app.errors import InvalidParameter, NotFound, UnknownDepartment
 from app.models import row_id
 from app.parser.target_groups import target_group_words
+from app.services.lineage import lineage_steps
+from app.services.progress import NOT_STARTED, task_ids_with_status, task_progress
 
 TaskSort = Literal["number", "-number", "document", "-document"]
 
@@ -108,7 +110,8 @@ def _document(session: Session, doc: m.Document) -> s.DocumentPublic:
 
 
 def _section(x: m.Section) -> s.SectionRef:
-    return s.SectionRef(id=x.id, label=x.label, title=x.title, level=x.level, parent_id=x.parent_id)
+    lead = [p for p in x.lead.split("\n") if p]
+    return s.SectionRef(id=x.id, label=x.label, title=x.title, level=x.level, parent_id=x.parent_id, lead=lead)
 
 
 # --- tasks -------------------------------------------------------------------
@@ -126,12 +129,20 @@ def list_tasks(
     activity: str | None = None,
     target_group: str | None = None,
     document: int | None = None,
+    year: int | None = None,
+    province: str | None = None,
     sort: TaskSort = "document",
+    status: TaskStatus | None = None,
 ) -> s.Page[s.TaskPublic]:
     """Tasks matching every filter given."""
     query = select(m.Task)
+    if status is not None:
+        having, ids = task_ids_with_status(session, status)
+        query = query.where(col(m.Task.id).in_(ids) if having else col(m.Task.id).not_in(ids))
     if document is not None:
         query = query.where(m.Task.document_id == document)
+    if year is not None or province is not None:
+        query = query.where(col(m.Task.document_id).in_(_edition_ids(year, province)))
     if department is not None:
         name = resolve_department(session, directory, department, status=422)
         roles = select(m.TaskDepartment.task_id).join(m.Department).where(m.Department.name == name)
@@ -199,6 +210,8 @@ def tasks_public(session: Session, tasks: Sequence[m.Task]) -> list[s.TaskPublic
     references = _reference_titles(session, m.TaskReference.task_id, ids)
     groups = _target_groups(session, m.TaskTargetGroup, m.TaskTargetGroup.task_id, ids)
     order = list(target_group_words())
+    progress = task_progress(session, [i for i in ids if i is not None])
+    lineage = lineage_steps(session, [row_id(t) for t in tasks])
     return [
         s.TaskPublic(
             id=t.id,
@@ -212,6 +225,10 @@ def tasks_public(session: Session, tasks: Sequence[m.Task]) -> list[s.TaskPublic
             activities=activities[row_id(t)],
             references=references[row_id(t)],
             target_groups=sorted(groups[row_id(t)], key=order.index),
+            status=progress.get(row_id(t), NOT_STARTED).status,
+            last_reported_on=progress.get(row_id(t), NOT_STARTED).last_reported_on,
+            last_note=progress.get(row_id(t), NOT_STARTED).last_note,
+            lineage=lineage[row_id(t)],
         )
         for t in tasks
     ]
@@ -227,11 +244,15 @@ def list_key_points(
     document: int | None = None,
     section: str | None = None,
     target_group: str | None = None,
+    year: int | None = None,
+    province: str | None = None,
 ) -> s.Page[s.KeyPointPublic]:
     """Key points matching every filter given, in document and number order."""
     query = select(m.KeyPoint)
     if document is not None:
         query = query.where(m.KeyPoint.document_id == document)
+    if year is not None or province is not None:
+        query = query.where(col(m.KeyPoint.document_id).in_(_edition_ids(year, province)))
     if section is not None:
         query = query.where(col(m.KeyPoint.section_id).in_(_section_ids(section)))
     if check_target_group(target_group) is not None:
@@ -430,6 +451,16 @@ def _activity_ids(session: Session, activity: str) -> list[int]:
     return [i for i in ids if i is not None]
 
 
+def _edition_ids(year: int | None, province: str | None) -> Any:
+    """The documents of a year and/or a province, as a subquery."""
+    query = select(m.Document.id)
+    if year is not None:
+        query = query.where(m.Document.year == year)
+    if province is not None:
+        query = query.where(m.Document.province == province.strip())
+    return query
+
+
 def _section_ids(section: str) -> Any:
     section = section.strip()
     if section.isdigit() and len(section) <= 3:
@@ -487,6 +518,6 @@ def _count(session: Session, query: Any) -> int:
 
 def _documents(session: Session, ids: Iterable[int]) -> dict[int, s.DocumentRef]:
     return {
-        row_id(d): s.DocumentRef(id=row_id(d), year=d.year, title=d.title)
+        row_id(d): s.DocumentRef(id=row_id(d), year=d.year, title=d.title, province=d.province)
         for d in session.exec(select(m.Document).where(col(m.Document.id).in_(list(ids))))
     }

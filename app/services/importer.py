@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -13,7 +14,8 @@ from app import models as m
 from app.domain.departments import DepartmentDirectory, load_directory
 from app.errors import DocumentConflict
 from app.models import row_id
-from app.parser import ParsedNotice
+from app.parser import ParsedNotice, ParsedSection
+from app.services.lineage import relink_editions, relink_group
 
 
 @dataclass(frozen=True)
@@ -58,8 +60,9 @@ def import_notice(
             document_id=older.id,
         )
     if older is not None:
-        delete_document(session, row_id(older))
+        delete_document(session, row_id(older), relink=False)
     document_id = _insert(session, notice, source_name, directory)
+    relink_editions(session, document_id)
     bump_generation(session)
     return ImportResult(
         document_id,
@@ -71,8 +74,11 @@ def import_notice(
     )
 
 
-def delete_document(session: Session, document_id: int) -> None:
-    """Delete a document with everything that hangs off it, then the orphans it leaves."""
+def delete_document(session: Session, document_id: int, *, relink: bool = True) -> None:
+    """Delete a document with everything that hangs off it, then the orphans it leaves; the
+    editions it stood between are linked to each other (unless the caller relinks after)."""
+    doc = session.get(m.Document, document_id)
+    group = (doc.issuer, doc.province) if doc is not None else None
     session.execute(delete(m.Document).where(col(m.Document.id) == document_id))
     session.execute(
         delete(m.Activity).where(
@@ -92,6 +98,8 @@ def delete_document(session: Session, document_id: int) -> None:
             ~exists().where(col(m.KeyPointDepartment.department_id) == m.Department.id),
         )
     )
+    if relink and group is not None:
+        relink_group(session, *group)
     bump_generation(session)
 
 
@@ -126,10 +134,26 @@ def _get_or_create(session: Session, cache: dict[str, int], model: type[SQLModel
 
 
 def _insert(session: Session, notice: ParsedNotice, source_name: str | None, directory: DepartmentDirectory) -> int:
+    """Store a parsed notice: the document, then each part, rows of one kind flushed together
+    (one batched INSERT … RETURNING) before they are linked."""
+    document_id = _insert_document(session, notice, source_name)
+    section_ids = _insert_sections(session, document_id, notice.sections)
+    departments = _insert_departments(session, notice.departments, directory)
+    kp_ids = _insert_key_points(session, document_id, notice, section_ids, departments)
+    task_ids = _insert_tasks(session, document_id, notice, kp_ids, departments)
+    _insert_activities(session, notice, kp_ids, task_ids)
+    _insert_references(session, notice, kp_ids, task_ids)
+    session.flush()
+    return document_id
+
+
+def _insert_document(session: Session, notice: ParsedNotice, source_name: str | None) -> int:
     doc = m.Document(
         title=notice.title,
         year=notice.year,
         issuer=notice.issuer,
+        province=notice.province,
+        source=notice.source,
         issuer_note=notice.issuer_note,
         issue_date=notice.issue_date,
         published_at=notice.published_at,
@@ -143,34 +167,44 @@ def _insert(session: Session, notice: ParsedNotice, source_name: str | None, dir
     )
     session.add(doc)
     session.flush()
-    assert doc.id is not None
+    return row_id(doc)
 
+
+def _insert_sections(session: Session, document_id: int, sections: Sequence[ParsedSection]) -> list[int]:
+    """Section ids in the parser's order; a middle level refers to a section stored before it."""
     section_ids: list[int] = []
-    for section in notice.sections:
+    for section in sections:
         row = m.Section(
-            document_id=doc.id,
+            document_id=document_id,
             ordinal=section.ordinal,
             label=section.label,
             title=section.title,
             level=section.level,
             parent_id=section_ids[section.parent] if section.parent is not None else None,
+            lead="\n".join(section.lead),
         )
         session.add(row)
         session.flush()
         section_ids.append(row_id(row))
+    return section_ids
 
+
+def _insert_departments(session: Session, names: Sequence[str], directory: DepartmentDirectory) -> dict[str, int]:
+    """Canonical unit name → id, creating the units not stored yet."""
     departments: dict[str, int] = {}
+    for name in names:
+        full_name = directory.info(name).full_name
+        _get_or_create(session, departments, m.Department, name, name=name, full_name=full_name)
+    return departments
 
-    def department_id(name: str) -> int:
-        info = directory.info(name)
-        return _get_or_create(session, departments, m.Department, name, name=name, full_name=info.full_name)
 
-    # Rows of one kind are flushed together (one batched INSERT … RETURNING), then linked.
-    for name in notice.departments:
-        department_id(name)
-    kp_rows = [
+def _insert_key_points(
+    session: Session, document_id: int, notice: ParsedNotice, section_ids: list[int], departments: dict[str, int]
+) -> dict[int, int]:
+    """Key points with their sub-paragraphs, units and target groups; number → id."""
+    rows = [
         m.KeyPoint(
-            document_id=doc.id,
+            document_id=document_id,
             section_id=section_ids[kp.section],
             number=kp.number,
             title=kp.title,
@@ -179,9 +213,9 @@ def _insert(session: Session, notice: ParsedNotice, source_name: str | None, dir
         )
         for kp in notice.key_points
     ]
-    session.add_all(kp_rows)
+    session.add_all(rows)
     session.flush()
-    kp_ids = {kp.number: row_id(row) for kp, row in zip(notice.key_points, kp_rows, strict=True)}
+    kp_ids = {kp.number: row_id(row) for kp, row in zip(notice.key_points, rows, strict=True)}
     for kp in notice.key_points:
         kp_id = kp_ids[kp.number]
         session.add_all(
@@ -192,14 +226,20 @@ def _insert(session: Session, notice: ParsedNotice, source_name: str | None, dir
             for i, d in enumerate(kp.departments, 1)
         )
         session.add_all(m.KeyPointTargetGroup(key_point_id=kp_id, name=g) for g in kp.target_groups)
+    return kp_ids
 
-    task_rows = [
-        m.Task(document_id=doc.id, number=t.number, text=t.text, body=t.body, all_member_units=t.all_member_units)
+
+def _insert_tasks(
+    session: Session, document_id: int, notice: ParsedNotice, kp_ids: dict[int, int], departments: dict[str, int]
+) -> dict[int, int]:
+    """Ledger tasks with their units, target groups and trace links; number → id."""
+    rows = [
+        m.Task(document_id=document_id, number=t.number, text=t.text, body=t.body, all_member_units=t.all_member_units)
         for t in notice.tasks
     ]
-    session.add_all(task_rows)
+    session.add_all(rows)
     session.flush()
-    task_ids = {task.number: row_id(row) for task, row in zip(notice.tasks, task_rows, strict=True)}
+    task_ids = {task.number: row_id(row) for task, row in zip(notice.tasks, rows, strict=True)}
     for task in notice.tasks:
         task_id = task_ids[task.number]
         session.add_all(
@@ -211,7 +251,13 @@ def _insert(session: Session, notice: ParsedNotice, source_name: str | None, dir
             m.TraceLink(task_id=task_id, key_point_id=kp_ids[number], score=score, rank=rank)
             for rank, (number, score) in enumerate(task.key_points, 1)
         )
+    return task_ids
 
+
+def _insert_activities(
+    session: Session, notice: ParsedNotice, kp_ids: dict[int, int], task_ids: dict[int, int]
+) -> None:
+    """Activities (one row per name, shared by editions) and where this notice names them."""
     activities: dict[str, int] = {}
     for activity in notice.activities:
         aid = _get_or_create(
@@ -226,10 +272,13 @@ def _insert(session: Session, notice: ParsedNotice, source_name: str | None, dir
         session.add_all(m.KeyPointActivity(key_point_id=kp_ids[n], activity_id=aid) for n in activity.key_points)
         session.add_all(m.TaskActivity(task_id=task_ids[n], activity_id=aid) for n in activity.tasks)
 
+
+def _insert_references(
+    session: Session, notice: ParsedNotice, kp_ids: dict[int, int], task_ids: dict[int, int]
+) -> None:
+    """Cited documents (one row per title) and where this notice cites them."""
     references: dict[str, int] = {}
     for ref in notice.references:
         rid = _get_or_create(session, references, m.Reference, ref.title, title=ref.title)
         session.add_all(m.KeyPointReference(key_point_id=kp_ids[n], reference_id=rid) for n in ref.key_points)
         session.add_all(m.TaskReference(task_id=task_ids[n], reference_id=rid) for n in ref.tasks)
-    session.flush()
-    return doc.id

@@ -52,6 +52,7 @@ def read_store_version(engine: Engine) -> SourceVersion:
             int(session.exec(select(func.count()).select_from(model)).one())
             for model in (m.Task, m.KeyPoint, m.Activity)
         )
+        count += current_report_count(session)
     digest = hashlib.sha256(json.dumps([list(h) for h in hashes]).encode()).hexdigest()[:16]
     return SourceVersion(state.generation if state else 0, digest, count)
 
@@ -178,6 +179,7 @@ def iter_records(session: Session, document_ids: Iterable[int] | None = None) ->
                 task_groups[task.id],
             )
     yield from _activity_records(session, [row_id(d) for d in docs], years, kp_section)
+    yield from _report_records(session, col(m.Task.document_id).in_(ids))
 
 
 def _activity_records(
@@ -220,5 +222,55 @@ def _activity_records(
             extra={
                 "activity_kind": activity.kind,
                 "tasks": [[task_id, number] for doc, number, task_id in sorted(seen["tasks"]) if doc == document_id],
+            },
+        )
+
+
+def report_records(session: Session, report_ids: Iterable[int]) -> list[Record]:
+    """The index records of the given reports (those still current: a corrected report has none)."""
+    return list(_report_records(session, col(m.ProgressReport.id).in_(list(report_ids))))
+
+
+def current_report_count(session: Session) -> int:
+    """How many reports the index holds: those no correction replaced."""
+    corrected = select(m.ProgressReport.corrects_id).where(col(m.ProgressReport.corrects_id).is_not(None))
+    return len(session.exec(select(m.ProgressReport.id).where(col(m.ProgressReport.id).not_in(corrected))).all())
+
+
+def _report_records(session: Session, condition: Any) -> Iterator[Record]:
+    # Progress reports are searched by their note (kind=report, never in the default ledger list).
+    corrected = select(m.ProgressReport.corrects_id).where(col(m.ProgressReport.corrects_id).is_not(None))
+    rows = session.exec(
+        select(m.ProgressReport, m.Task, m.Document.year)
+        .join(m.Task, col(m.Task.id) == m.ProgressReport.task_id)
+        .join(m.Document, col(m.Document.id) == m.Task.document_id)
+        .where(condition, col(m.ProgressReport.id).not_in(corrected))
+        .order_by(col(m.ProgressReport.id))
+    ).all()
+    roles = {
+        (task_id, name): (full_name, role)
+        for task_id, name, full_name, role in session.exec(
+            select(m.TaskDepartment.task_id, m.Department.name, m.Department.full_name, m.TaskDepartment.role)
+            .join(m.Department)
+            .where(col(m.TaskDepartment.task_id).in_({task.id for _, task, _ in rows}))
+        )
+    }
+    for report, task, year in rows:
+        full_name, role = roles.get((row_id(task), report.department), (report.department, "participant"))
+        yield make_record(
+            "report",
+            row_id(report),
+            task.document_id,
+            year,
+            task.number,
+            f"{report.department} {report.reported_on.isoformat()} 进展",
+            report.note,
+            [(report.department, full_name, role)],
+            [],
+            [],
+            extra={
+                "task": [task.id, task.number],
+                "status": report.status,
+                "reported_on": report.reported_on.isoformat(),
             },
         )

@@ -17,7 +17,7 @@ from app import models as m
 from app import schemas as s
 from app.domain.departments import DepartmentDirectory
 from app.domain.vocabulary import Role
-from app.errors import InvalidQuery
+from app.errors import InvalidParameter, InvalidQuery
 from app.search.errors import QueryError
 from app.search.highlight import highlight_terms, snippet
 from app.search.index import FACET_FIELDS, SearchIndex
@@ -50,6 +50,8 @@ class SearchFilters:
     section: str | None = None
     target_group: str | None = None
     document: int | None = None
+    year: int | None = None
+    province: str | None = None
 
 
 class ResultCache:
@@ -133,7 +135,7 @@ class SearchService:
                     for t in [a.term, *[w for w in a.words if len(w) > 1], *a.synonyms]
                 ]
             )
-            year_documents = [i for i, d in documents.items() if d.year == understood.year]
+            year_documents = _editions(documents, filters, understood.year)
             filter_query = _filter_query(filters, understood.intent, year_documents)
             allowed = ranker.scores(filter_query).docs if filter_query is not None else None
             # Without a kind filter the list is the ledger's own records; activities that
@@ -141,6 +143,7 @@ class SearchService:
             listed = allowed if filters.kind else _kinds(ranker, LEDGER_KINDS, allowed)
             matched = match(ranker, compiled, allowed=listed, limit=window.offset + window.limit)
             facets = {name: ranker.facet_counts(name, matched.hits) for name in FACET_FIELDS}
+            facets.update(_edition_facets(ranker, matched.hits.docs, documents))
             chips: list[s.ActivityChip] = []
             if not filters.kind and not understood.matches_everything:
                 found = match(
@@ -280,7 +283,16 @@ class SearchService:
         if department is not None:
             with Session(self.engine) as session:
                 department = resolve_department(session, self.directory, department, status=422)
-        return SearchFilters(filters.kind, department, section, filters.target_group, filters.document)
+        years = {d.year for d in self._documents().values()}
+        if filters.year is not None and filters.year not in years:
+            stored = "、".join(str(y) for y in sorted(years)) or "none"
+            raise InvalidParameter(f"no edition of {filters.year} is stored; stored years: {stored}")
+        province = filters.province.strip() if filters.province else None
+        if province is not None and province not in {d.province for d in self._documents().values()}:
+            raise InvalidParameter(f"no provincial edition of {province!r} is stored")
+        return SearchFilters(
+            filters.kind, department, section, filters.target_group, filters.document, filters.year, province
+        )
 
     def _documents(self) -> dict[int, s.DocumentRef]:
         return self._lookups()[2]
@@ -294,7 +306,8 @@ class SearchService:
             with Session(self.engine) as session:
                 names = list(session.exec(select(m.Activity.name)).all())
                 docs = {
-                    d.id: s.DocumentRef(id=d.id, year=d.year, title=d.title) for d in session.exec(select(m.Document))
+                    d.id: s.DocumentRef(id=d.id, year=d.year, title=d.title, province=d.province)
+                    for d in session.exec(select(m.Document))
                 }
             self._names = (self.index.generation, names, docs)  # type: ignore[assignment]
         return self._names  # type: ignore[return-value]
@@ -322,6 +335,9 @@ class SearchService:
             departments=[s.DepartmentRole(name=n, full_name=f, role=r) for n, f, r in fields["extra"]["departments"]],
             document=documents.get(document_id) or s.DocumentRef(id=document_id, year=fields["year"], title=""),
             partial=partial,
+            task=s.TaskRef(id=fields["extra"]["task"][0], number=fields["extra"]["task"][1])
+            if "task" in fields["extra"]
+            else None,
         )
 
 
@@ -356,6 +372,31 @@ def _filter_query(
     if year_documents:
         terms.append(wq.Or([wq.Term("document", str(d)) for d in year_documents]))
     return wq.And(terms) if terms else None
+
+
+def _editions(documents: dict[int, s.DocumentRef], filters: SearchFilters, query_year: int | None) -> list[int]:
+    """The documents a year (filtered on or typed in the query) and a province select; [] when none selects."""
+    if filters.year is None and query_year is None and filters.province is None:
+        return []
+    chosen = [
+        i
+        for i, d in documents.items()
+        if filters.year in (None, d.year) and query_year in (None, d.year) and filters.province in (None, d.province)
+    ]
+    return chosen or [0]  # a year typed in the query and another filtered on: no document has both
+
+
+def _edition_facets(ranker: Ranker, matched: Docs, documents: dict[int, s.DocumentRef]) -> dict[str, dict[str, int]]:
+    """Hits per document and per year: facets over the stored editions, computed from the document field."""
+    per_document: dict[str, int] = {}
+    per_year: dict[str, int] = {}
+    for document_id, ref in sorted(documents.items(), key=lambda kv: (-kv[1].year, kv[0])):
+        held = ranker.docs_with("document", (str(document_id),))
+        count = int(np.intersect1d(matched, held, assume_unique=True).size)
+        if count:
+            per_document[str(document_id)] = count
+            per_year[str(ref.year)] = per_year.get(str(ref.year), 0) + count
+    return {"year": per_year, "document": per_document}
 
 
 def _has_cjk(text: str) -> bool:

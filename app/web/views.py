@@ -15,7 +15,12 @@ from app.domain.vocabulary import ActivityKind, RecordKind, TermUsage
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 STATIC_DIR = Path(__file__).parent / "static"
-KINDS = {RecordKind.TASK: "台账任务", RecordKind.KEY_POINT: "工作要点", RecordKind.ACTIVITY: "活动"}
+KINDS = {
+    RecordKind.TASK: "台账任务",
+    RecordKind.KEY_POINT: "工作要点",
+    RecordKind.ACTIVITY: "活动",
+    RecordKind.REPORT: "进展",
+}
 USAGES = {
     TermUsage.QUESTION: "疑问词,不参与匹配",
     TermUsage.FILLER: "泛指词,已忽略",
@@ -31,7 +36,7 @@ ACTIVITY_KINDS = {
 }
 # Where each kind of record has its own page.
 RECORD_PATHS = {RecordKind.TASK: "/tasks/", RecordKind.KEY_POINT: "/key-points/", RecordKind.ACTIVITY: "/activities/"}
-FACET_LABELS = {"kind": "类型", "department": "成员单位", "section": "部分", "target_group": "重点人群"}
+FACET_LABELS = {"kind": "类型", "year": "年份", "department": "成员单位", "section": "部分", "target_group": "重点人群"}
 PAGE_SIZE = 10
 
 
@@ -58,7 +63,9 @@ def error_page(request: Request, status: int, title: str, detail: str) -> Respon
 
 
 def item_url(item: s.SearchItem) -> str:
-    """Where a hit links to: its own page."""
+    """Where a hit links to: its own page (a progress report: its task's progress section)."""
+    if item.kind == RecordKind.REPORT and item.task is not None:
+        return f"/tasks/{item.task.id}#progress"
     return RECORD_PATHS[item.kind] + str(item.id)
 
 
@@ -66,7 +73,7 @@ def facet_links(query: PageQuery, facets: dict[str, dict[str, int]]) -> list[dic
     """Each facet as clickable values that add a filter (values already filtered on are left out)."""
     links = []
     for name, counts in facets.items():
-        if name in query.filters or not counts:
+        if name in query.filters or not counts or name not in FACET_LABELS:  # per-document counts: API only
             continue
         values = [
             {"value": v, "label": _value_label(name, v), "count": n, "url": query.url(**{name: v})}
@@ -81,6 +88,8 @@ def _value_label(name: str, value: str) -> str:
         return KINDS[RecordKind(value)] if value in set(RecordKind) else value
     if name == "section":
         return f"第{value}部分"
+    if name == "year":
+        return f"{value}年"
     return value
 
 
@@ -110,3 +119,14 @@ def pages(query: PageQuery, total: int) -> list[dict[str, Any]]:
     if query.page < count:
         links.append({"label": "下一页", "url": query.url(page=query.page + 1), "current": False})
     return links
+
+
+def lineage_compare_url(task: s.TaskPublic) -> str | None:
+    """The compare page for this task's edition and the one before it (or after it, for the first)."""
+    ids = [step.id for step in task.lineage]
+    if task.id not in ids or len(ids) < 2:
+        return None
+    here = ids.index(task.id)
+    other = task.lineage[here - 1 if here else here + 1]
+    older, newer = sorted((task.lineage[here], other), key=lambda step: step.document.year)
+    return f"/compare?a={older.document.id}&b={newer.document.id}"
