@@ -38,7 +38,7 @@ from app.routers import (
 from app.search.housekeeping import remove_abandoned_builds
 from app.search.index import SearchIndex
 from app.services.attempts import FailureLimiter
-from app.services.indexing import StoreRecords
+from app.services.indexing import ChangeListener, StoreRecords
 from app.services.search import SearchService
 from app.services.stats import last_import_time
 from app.web import views
@@ -89,9 +89,19 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             cache_size=settings.search_cache_size,
             sync_seconds=settings.index_sync_seconds,
         )
+        # Catch up with other processes' writes off the request path; on PostgreSQL a write's
+        # NOTIFY wakes the index at once, polling every KEPU_INDEX_SYNC_SECONDS backs it up.
+        index.follow(StoreRecords(app.state.engine), every=settings.index_sync_seconds)
+        listener = (
+            ChangeListener(app.state.engine, index.wake).start()
+            if app.state.engine.dialect.name == "postgresql"
+            else None
+        )
         try:
             yield
         finally:
+            if listener is not None:
+                listener.stop()
             index.close()
             if owned:
                 app.state.engine.dispose()

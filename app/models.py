@@ -197,6 +197,25 @@ class StoreState(SQLModel, table=True):
     id: int = Field(default=1, primary_key=True)
     generation: int = 0
     updated_at: dt.datetime = Field(default_factory=_utcnow)
+    # The change log holds no entry at or below this sequence number any more: a replica
+    # whose index is older than that rebuilds in full instead of catching up.
+    trimmed_through: int = 0
+
+
+class ChangeLog(SQLModel, table=True):
+    """Which records a write changed, written in the writer's transaction; replicas replay it in `seq` order.
+
+    An entry names a whole document (re-read every record of it) or one record by its
+    index id ("task:12"); either way a replica re-reads what the store holds now.
+    """
+
+    # AUTOINCREMENT on SQLite: sequence numbers are never reused, even after a trim.
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    seq: int | None = Field(default=None, primary_key=True)
+    document_id: int | None = None
+    record: str | None = Field(default=None, max_length=64)
+    changed_at: dt.datetime = Field(default_factory=_utcnow)
 
 
 # --- tracking: progress reports, unit tokens, the audit trail -------------------

@@ -37,6 +37,7 @@ class DocumentRef(BaseModel):
     year: int
     title: str
     province: str | None = Field(default=None, description="Provincial editions: the province.")
+    issuer: str | None = Field(default=None, description="The office that issued it.")
 
 
 class SectionRef(BaseModel):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 
-from locust import HttpUser, between, task
+from locust import HttpUser, between, task  # type: ignore[import-not-found,unused-ignore]  # the bench extra
 
 # What people type (from the judged query classes: topics, units, activities, questions,
 # pinyin, phrases, exclusions, traditional characters).

@@ -23,9 +23,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(env: dict[str, str], log_path: Path, *args: str, ready_within: float = 60) -> Iterator[str]:
-    """`kepu serve` on a free port; yields its base URL once /readyz answers 200, stops it after."""
-    port = free_port()
+def serving(
+    env: dict[str, str], log_path: Path, *args: str, ready_within: float = 60, port: int | None = None
+) -> Iterator[str]:
+    """`kepu serve` on `port` (a free one by default); yields its base URL once /readyz answers 200, stops it after."""
+    port = port or free_port()
     with log_path.open("w") as log:
         server = subprocess.Popen(
             [*KEPU, "serve", "--port", str(port), *args], env=env, stdout=log, stderr=subprocess.STDOUT

@@ -25,6 +25,7 @@ from app.domain.vocabulary import Role
 from app.main import create_app
 from app.migrate import upgrade
 from app.parser import NoticeFormatError, ParsedNotice, parse_notice
+from app.parser.lineage import TEXT_WEIGHT, Item, link
 from app.services import catalogue
 from app.services.importer import delete_document, import_notice
 from app.web.diff import highlight_changes
@@ -251,7 +252,7 @@ class TestStore:
             (4, 12, 67, 34),
             (4, 12, 67, 33),
             (8, 12, 67, 34),
-            (10, 12, 0, 0),  # units on key points only: counted on tasks
+            (10, 12, 0, 12),  # no ledger: the units named on the key points
         ]
 
 
@@ -481,3 +482,63 @@ class TestCommandLine:
         assert json.loads(again.stdout)[0]["status"] == "unchanged"
         stats = json.loads(kepu("stats").output)
         assert (stats["documents"], stats["tasks"]) == (5, 67 * 4)
+
+
+def test_province_and_issuer_select_the_provincial_edition(engine: Engine, tmp_path: Path) -> None:
+    ids = _store(engine, "seed", "2023-province.txt")
+    app = create_app(Settings(KEPU_DATA_DIR=tmp_path / "data"), engine=engine)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        both = client.get("/api/v1/search", params={"q": "科普日"}).json()
+        assert both["facets"]["year"] == {"2023": both["total"]}
+        assert both["facets"]["province"] == {"某省": both["facets"]["document"][str(ids["2023-province.txt"])]}
+        provincial = client.get("/api/v1/search", params={"q": "科普日", "province": "某省"}).json()
+        assert {i["document"]["province"] for i in provincial["items"]} == {"某省"}
+        office = "全民科学素质纲要实施工作办公室"
+        national = client.get("/api/v1/search", params={"q": "科普日", "issuer": office}).json()
+        assert {i["document"]["id"] for i in national["items"]} == {ids["seed"]}
+        assert client.get("/api/v1/search", params={"q": "科普日", "province": "另省"}).status_code == 422
+        assert client.get("/api/v1/search", params={"q": "科普日", "issuer": "某办公室"}).status_code == 422
+        tasks = client.get("/api/v1/tasks", params={"province": "某省"}).json()
+        assert tasks["total"] == 67 and tasks["items"][0]["document"]["id"] == ids["2023-province.txt"]
+        assert client.get("/api/v1/key-points", params={"issuer": office}).json()["total"] == 12
+
+
+class TestLinking:
+    """The matcher alone: what it links, and what it leaves unlinked rather than guess."""
+
+    def test_same_reworded_and_moved_tasks_link(self) -> None:
+        before = [
+            Item(1, "举办第37届全国青少年科技创新大赛。", frozenset({"中国科协"})),
+            Item(2, "开展全国食品安全宣传周活动。", frozenset({"市场监管总局"})),
+        ]
+        after = [
+            Item(10, "開展全國食品安全宣傳周活動。", frozenset({"卫生健康委"})),
+            Item(11, "举办第38届全国青少年科技创新大赛。", frozenset({"中国科协"})),
+        ]
+        assert [(x.previous, x.current) for x in link(before, after)] == [(2, 10), (1, 11)]
+        moved = link(before, after)[0]
+        assert (moved.text_score, moved.unit_score, moved.score) == (1.0, 0.0, TEXT_WEIGHT)
+
+    def test_weak_matches_are_left_unlinked(self) -> None:
+        before = [Item(1, "举办第三届全国节约用水知识大赛。", frozenset({"水利部"}))]
+        after = [Item(2, "举办第十八届全国大学生课外学术科技作品竞赛。", frozenset({"水利部"}))]
+        assert link(before, after) == []
+
+    def test_two_equally_good_counterparts_are_ambiguous(self) -> None:
+        twins = [
+            Item(1, "开展科普宣传活动。", frozenset({"中国科协"})),
+            Item(2, "开展科普宣传活动。", frozenset({"中国科协"})),
+        ]
+        assert link(twins, [Item(3, "开展科普宣传活动。", frozenset({"中国科协"}))]) == []
+        assert link([Item(3, "开展科普宣传活动。", frozenset({"中国科协"}))], twins) == []
+
+    def test_a_rival_just_under_the_threshold_still_makes_a_link_ambiguous(self) -> None:
+        # 40 characters; the candidate keeps the first 19, the rival the first 17: 0.569 against 0.528.
+        target = "一二三四五六七八九十甲乙丙丁戊己庚辛壬癸子丑寅卯辰巳午未申酉戌亥春夏秋冬东南西北"
+        candidate = target[:19] + "天地玄黄宇宙洪荒日月盈昃辰宿列张寒来暑往秋"
+        rival = target[:17] + "玉出昆冈剑号巨阙珠称夜光果珍李柰菜重芥姜海咸河"
+        items = [Item(1, candidate, frozenset()), Item(2, rival, frozenset())]
+        alone = link(items[:1], [Item(9, target, frozenset())])
+        assert [round(x.score, 3) for x in alone] == [0.569]
+        assert link(items[1:], [Item(9, target, frozenset())]) == []  # 0.528: too weak to link
+        assert link(items, [Item(9, target, frozenset())]) == []  # but close enough to make the first ambiguous

@@ -109,3 +109,20 @@ def test_query_errors_are_the_engines_own_and_say_where(q: str, extra: dict[str,
         parse_query(q, max_chars=200)
     assert caught.value.extra == extra
     assert not hasattr(caught.value, "status")  # no HTTP in the engine: the service maps it to a 400
+
+
+def test_a_term_relaxes_to_its_words_and_a_compound_to_the_words_inside_it(tmp_path: Path) -> None:
+    """Relaxation weighs a term's pieces: its words, or a compound's dictionary words; never a unit's name."""
+    index = SearchIndex(tmp_path / "index", cache_dir=tmp_path / "cache").open(InMemorySource(_records()))
+    try:
+
+        def pieces(q: str) -> list[list[str]]:
+            compiled = build_query(parse_query(q, max_chars=200), load_directory())
+            return [[text for text, _ in clause.parts] for clause in compiled.required]
+
+        assert pieces("老年人数字素养") == [["老年人", "数字", "素养"]]  # several words: each is a piece
+        assert pieces("全国科普日") == [["全国", "科普日"]]  # one dictionary word: the words inside it
+        assert pieces("中国科协") == [[]]  # a unit is matched whole or not at all
+        assert pieces("科普 基地") == [[], []]  # short words have nothing inside
+    finally:
+        index.close()

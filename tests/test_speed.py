@@ -31,6 +31,7 @@ from app.search.text import fold
 from app.search.understanding import understand
 from app.services.importer import import_notice
 from app.services.indexing import StoreRecords
+from app.services.search import SearchService
 from bench.quality import JUDGED_QUERIES, load_judged
 
 
@@ -208,9 +209,11 @@ class TestArraysAgainstStraightforward:
     def test_every_judged_query_gives_the_same_matches_scores_and_facets(
         self, segmented: FileIndex, sets: str, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        # The seed's index is small, so the measured rule mostly picks bitmaps: each way is forced once.
+        # The seed's index is small, so the measured rules mostly pick dense arrays: each way
+        # (And, AndNot, Or and facet counts: sorted arrays or dense ones) is forced once.
         if sets != "measured":
             monkeypatch.setattr(ranking, "_dense_wins", lambda *_: sets == "bitmap")
+            monkeypatch.setattr(ranking, "DENSE_SHARE", 10**9 if sets == "bitmap" else 0)
         directory = load_directory()
         with segmented.searcher() as searcher:
             assert len(searcher.reader().leaf_readers()) == 3 and searcher.reader().has_deletions()
@@ -323,3 +326,25 @@ class TestSegmentCaches:
         assert len(fresh.term("body", "科幻")) == len(ranker.term("body", "科幻")) > 0
         fresh.term("grams", "科普")
         assert decoded == []  # the first searches on the new build decode nothing
+
+
+def test_the_pinyin_table_is_rebuilt_off_the_request_path(search_index: SearchIndex, store: Engine) -> None:
+    service = SearchService(search_index, store, load_directory(), max_query_chars=200, cache_size=0)
+    first = service._pinyin()
+    assert first.exact("kehuan")
+    search_index.rebuild(StoreRecords(store))  # a new generation
+    assert service._pinyin() is first  # the old readings answer at once
+    service._pinyin_refresh.join(timeout=60)
+    table = service._pinyin_table
+    assert table is not None and table[0] == search_index.generation and table[1] is not first
+    assert service._pinyin() is table[1] and table[1].exact("kehuan")
+
+
+def test_an_empty_index_ranks_nothing(search_index: SearchIndex, tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    ix = create_in(str(tmp_path / "empty"), build_schema())
+    with ix.searcher() as searcher:
+        ranker = Ranker(searcher, FACET_FIELDS, SCORED_FIELDS)
+        hits = ranker.scores(wq.Or([wq.Term("body", "科普"), wq.Term("grams", "科普")]))
+        assert len(hits) == 0 and ranker.live_docs().size == 0 and ranker.facet_counts("kind", hits) == {}
+    ix.close()

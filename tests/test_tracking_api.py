@@ -298,3 +298,17 @@ class TestStats:
         assert sum(x["counts"]["total"] for x in stats["sections"]) == sum(
             k["counts"]["total"] for k in stats["key_points"]
         )
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+def test_openapi_declares_the_bearer_scheme_on_writes_only(api: TestClient) -> None:
+    spec = api.get("/openapi.json").json()
+    assert spec["components"]["securitySchemes"]["UnitToken"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": spec["components"]["securitySchemes"]["UnitToken"]["description"],
+    }
+    reports = spec["paths"]["/api/v1/tasks/{task_id}/reports"]
+    assert reports["post"]["security"] == [{"UnitToken": []}] and "security" not in reports["get"]
+    assert spec["paths"]["/api/v1/audit"]["get"]["security"] == [{"UnitToken": []}]
+    assert {"401", "403", "412", "413", "415", "428", "429"} <= set(reports["post"]["responses"])

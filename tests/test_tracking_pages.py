@@ -217,3 +217,24 @@ def test_search_page_lists_reports_with_kind_report_linking_to_the_task(web: Tes
     assert web.post("/tasks/9/report", data=form).status_code == 303
     html = web.get("/", params={"q": "人工智能科普周", "kind": "report"}).text
     assert 'data-kind="report"' in html and 'href="/tasks/9#progress"' in html and "进展" in html
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("target", ["//evil.example/", "/\\evil.example", "https://evil.example/", "/\x0b/evil"])
+def test_sign_in_never_redirects_off_site(web: TestClient, store: Engine, target: str) -> None:
+    token = make_token(store, "教育部")
+    csrf = hidden(web.get("/login").text, "csrf")
+    r = web.post("/login", data={"token": token, "csrf": csrf, "next": target})
+    assert r.status_code == 303 and r.headers["location"] == "/my"
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+def test_production_cookie_is_secure(store: Engine, tmp_path: Path, seeded_index: Path) -> None:
+    shutil.copytree(seeded_index, tmp_path / "data")
+    settings = Settings(KEPU_DATA_DIR=tmp_path / "data", KEPU_ENV="production", KEPU_SECRET_KEY="s" * 48)
+    app = create_app(settings, engine=store)
+    with TestClient(app, base_url="https://testserver", follow_redirects=False) as client:
+        csrf = hidden(client.get("/login").text, "csrf")
+        r = client.post("/login", data={"token": make_token(store, "教育部"), "csrf": csrf})
+    cookie = next(c for c in r.headers.get_list("set-cookie") if c.startswith("kepu_signin="))
+    assert "Secure" in cookie and "HttpOnly" in cookie

@@ -10,7 +10,7 @@ task scores ≥ 0.73, the best-scoring unrelated pair 0.42.
 from __future__ import annotations
 
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -84,18 +84,26 @@ def link(previous: Sequence[Item], current: Sequence[Item]) -> list[Link]:
     for c, c_grams in after:
         for p, p_grams in before:
             text = text_similarity(p_grams, c_grams)
-            if text * TEXT_WEIGHT + UNIT_WEIGHT < MIN_LINK_SCORE:
-                continue  # cannot reach the threshold even with the same units
+            if text * TEXT_WEIGHT + UNIT_WEIGHT < MIN_LINK_SCORE - AMBIGUITY_MARGIN:
+                continue  # can neither be linked nor be a rival close enough to make a link ambiguous
             units = unit_similarity(p.units, c.units)
             score = TEXT_WEIGHT * text + UNIT_WEIGHT * units
             scores[(p.key, c.key)] = Link(p.key, c.key, round(score, 4), round(text, 4), round(units, 4))
+    by_current: dict[int, list[float]] = defaultdict(list)
+    by_previous: dict[int, list[float]] = defaultdict(list)
+    for candidate in scores.values():
+        by_current[candidate.current].append(candidate.score)
+        by_previous[candidate.previous].append(candidate.score)
     links = []
-    for (p_key, c_key), candidate in scores.items():
+    for candidate in scores.values():
         if candidate.score < MIN_LINK_SCORE:
             continue
-        rivals_of_current = [x.score for (p2, c2), x in scores.items() if c2 == c_key and p2 != p_key]
-        rivals_of_previous = [x.score for (p2, c2), x in scores.items() if p2 == p_key and c2 != c_key]
-        rival = max([0.0, *rivals_of_current, *rivals_of_previous])
+        rival = max(_runner_up(by_current[candidate.current]), _runner_up(by_previous[candidate.previous]))
         if candidate.score - rival >= AMBIGUITY_MARGIN:
             links.append(candidate)
     return sorted(links, key=lambda x: x.current)
+
+
+def _runner_up(scores: list[float]) -> float:
+    """The second-best score (0 when there is only one): what the best must clearly beat."""
+    return sorted(scores, reverse=True)[1] if len(scores) > 1 else 0.0

@@ -8,7 +8,15 @@ from fastapi import APIRouter, Path
 
 from app import schemas as s
 from app.deps import SessionDep, WindowDep
-from app.routers.params import MAX_ID, DocumentFilter, ProvinceFilter, SectionFilter, TargetGroupFilter, YearFilter
+from app.routers.params import (
+    MAX_ID,
+    DocumentFilter,
+    IssuerFilter,
+    ProvinceFilter,
+    SectionFilter,
+    TargetGroupFilter,
+    YearFilter,
+)
 from app.routers.responses import INVALID, NOT_FOUND
 from app.services import catalogue
 
@@ -24,6 +32,7 @@ def list_key_points(
     target_group: TargetGroupFilter = None,
     year: YearFilter = None,
     province: ProvinceFilter = None,
+    issuer: IssuerFilter = None,
 ) -> s.Page[s.KeyPointPublic]:
     """Key points matching every filter given."""
     return catalogue.list_key_points(
@@ -34,6 +43,7 @@ def list_key_points(
         target_group=target_group,
         year=year,
         province=province,
+        issuer=issuer,
     )
 
 

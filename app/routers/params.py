@@ -19,6 +19,15 @@ ProvinceFilter = Annotated[
         min_length=1, max_length=20, description="Only provincial editions of this province (某省).", examples=["某省"]
     ),
 ]
+IssuerFilter = Annotated[
+    str | None,
+    Query(
+        min_length=1,
+        max_length=60,
+        description="Only editions issued by this office, as printed (全民科学素质纲要实施工作办公室).",
+        examples=["全民科学素质纲要实施工作办公室"],
+    ),
+]
 DepartmentFilter = Annotated[
     str | None,
     Query(

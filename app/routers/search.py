@@ -13,6 +13,7 @@ from app.domain.vocabulary import RecordKind
 from app.routers.params import (
     DepartmentFilter,
     DocumentFilter,
+    IssuerFilter,
     ProvinceFilter,
     SectionFilter,
     TargetGroupFilter,
@@ -48,6 +49,7 @@ def search(
     document: DocumentFilter = None,
     year: YearFilter = None,
     province: ProvinceFilter = None,
+    issuer: IssuerFilter = None,
 ) -> s.SearchResponse:
     """Ranked hits (BM25F) with highlighted snippets, and facet counts over all hits (`year` and `document`
     count hits per stored edition)."""
@@ -59,6 +61,7 @@ def search(
         document=document,
         year=year,
         province=province,
+        issuer=issuer,
     )
     return service.search(q, filters, window)
 

@@ -9,7 +9,15 @@ from fastapi import APIRouter, Path, Query, Response
 from app import schemas as s
 from app.deps import DirectoryDep, SessionDep, WindowDep
 from app.domain.vocabulary import Role, TaskStatus
-from app.routers.params import MAX_ID, DepartmentFilter, DocumentFilter, ProvinceFilter, TargetGroupFilter, YearFilter
+from app.routers.params import (
+    MAX_ID,
+    DepartmentFilter,
+    DocumentFilter,
+    IssuerFilter,
+    ProvinceFilter,
+    TargetGroupFilter,
+    YearFilter,
+)
 from app.routers.responses import INVALID, NOT_FOUND
 from app.services import catalogue, progress
 
@@ -48,6 +56,7 @@ def list_tasks(
     document: DocumentFilter = None,
     year: YearFilter = None,
     province: ProvinceFilter = None,
+    issuer: IssuerFilter = None,
     sort: Annotated[
         catalogue.TaskSort, Query(examples=["number"], description="number, -number, document (default) or -document.")
     ] = "document",
@@ -72,6 +81,7 @@ def list_tasks(
         document=document,
         year=year,
         province=province,
+        issuer=issuer,
         sort=sort,
         status=status,
     )

@@ -40,8 +40,10 @@ FormDep = Annotated[dict[str, str], Depends(form_fields)]
 
 
 def _safe_next(target: str | None) -> str:
-    # Only paths on this site: never an open redirect.
-    return target if target and target.startswith("/") and not target.startswith("//") else "/my"
+    # Only paths on this site: never an open redirect (//host, /\\host and control characters are refused).
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return "/my"
+    return target if target.isprintable() and "\\" not in target else "/my"
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -51,7 +53,7 @@ def login_page(request: Request, session: SessionDep, next: str = "/my") -> Resp
     response = _render(
         request, "login.html", signed_in=signin.current(request, session), csrf=token, next=_safe_next(next)
     )
-    signin.set_login_csrf(response, token)
+    signin.set_login_csrf(request, response, token)
     return response
 
 
@@ -65,7 +67,7 @@ def login(request: Request, session: SessionDep, limiter: LimiterDep, fields: Fo
 
     def again(status: int, error: str, headers: dict[str, str] | None = None) -> Response:
         page = _render(request, "login.html", status, error=error, csrf=csrf, next=next_path)
-        signin.set_login_csrf(page, csrf)
+        signin.set_login_csrf(request, page, csrf)
         page.headers.update(headers or {})
         return page
 

@@ -32,15 +32,15 @@ from whoosh.writing import IndexWriter
 from app.search.analysis import use_segmenter
 from app.search.dictionary import Segmenter
 from app.search.ranking import Ranker, warm
-from app.search.records import Record
 from app.search.schema import SCHEMA_VERSION, build_schema
-from app.search.source import RecordSource, SourceVersion
+from app.search.source import Changes, RecordSource, SourceVersion
 
 log = logging.getLogger(__name__)
 META = "kepu-meta.json"
 FACET_FIELDS = ("kind", "department", "section", "target_group")
 SCORED_FIELDS = ("title", "body", "grams")
 REFRESH_CHECK_SECONDS = 0.5
+MIN_FOLLOW_SECONDS = 0.05  # a following thread never polls faster than this, whatever the setting
 DICTIONARY = "dictionary.txt"
 
 
@@ -54,6 +54,7 @@ class IndexMeta:
     dictionary: str
     built_at: float
     schema_version: int = 0
+    position: int | None = None  # the source's change-log position the build has applied (None: unknown)
 
 
 class SearchIndex:
@@ -65,12 +66,18 @@ class SearchIndex:
         self.segmenter: Segmenter | None = None
         self._build: str | None = None
         self._searcher: Searcher | None = None
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # held by every search, and to switch searchers
+        self._refreshing = threading.Lock()  # one thread opens a new searcher at a time
         self.generation = -1  # bumps whenever the searcher changes; keys the result cache
         self._checked_at = 0.0
         self.ranker: Ranker | None = None
         self._last_sync = 0.0
         self._background = threading.Thread()  # never started: "no sync running"
+        self._follower = threading.Thread()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self.rebuilds = 0  # full builds and change-log catch-ups this process made (tests, logs)
+        self.catch_ups = 0
 
     # --- lifecycle -------------------------------------------------------------
 
@@ -83,7 +90,11 @@ class SearchIndex:
         return self
 
     def close(self) -> None:
-        """Wait for a background sync, then close the searcher."""
+        """Stop following, wait for a background sync, then close the searcher."""
+        self._stop.set()
+        self._wake.set()
+        if self._follower.is_alive():
+            self._follower.join(timeout=120)
         if self._background.is_alive():
             self._background.join(timeout=120)
         with self._lock:
@@ -92,7 +103,13 @@ class SearchIndex:
                 self._searcher = None
 
     def sync(self, source: RecordSource, *, force: bool = False, every: float = 0.0) -> bool:
-        """Rebuild when the live build is missing, stale or unreadable; True if it rebuilt."""
+        """Bring the index in step with the source; True if it had to change it.
+
+        A stale build applies the source's changes since its position (a catch-up); it is
+        rebuilt in full only when it is missing or unreadable, its position has been trimmed
+        from the change log, the schema or the dictionary changed, or the catch-up does not
+        add up to the source's record count.
+        """
         now = time.monotonic()
         if not force and now - self._last_sync < every:
             return False
@@ -102,11 +119,39 @@ class SearchIndex:
             self._refresh()
             return False
         with self.write_lock():
-            if self._matches(source.version()):  # another process rebuilt while we waited
+            state = source.version()
+            if self._matches(state):  # another process caught up or rebuilt while we waited
                 self._refresh()
                 return False
-            self._rebuild_locked(source)
+            if self._catch_up_locked(source, state):
+                self._refresh()
+            else:
+                self._rebuild_locked(source)
         return True
+
+    def follow(self, source: RecordSource, *, every: float) -> None:
+        """Keep in step with the source from a background thread: every `every` seconds, or at once on wake()."""
+        if self._follower.is_alive():
+            return
+        self._stop.clear()
+
+        def run() -> None:
+            while not self._stop.is_set():
+                self._wake.wait(timeout=max(every, MIN_FOLLOW_SECONDS))
+                self._wake.clear()
+                if self._stop.is_set():
+                    return
+                try:
+                    self.sync(source, force=True)
+                except Exception:
+                    log.exception("index sync failed; the current build keeps serving")
+
+        self._follower = threading.Thread(target=run, name="kepu-index-follow", daemon=True)
+        self._follower.start()
+
+    def wake(self) -> None:
+        """Check the source now (a write was announced), not at the next interval."""
+        self._wake.set()
 
     def sync_in_background(self, source: RecordSource, *, every: float) -> None:
         """From the request path: check at most every `every` seconds; rebuild off-thread.
@@ -115,7 +160,7 @@ class SearchIndex:
         replica wrote to the shared store) is rebuilt; the new build is adopted when done.
         """
         now = time.monotonic()
-        if now - self._last_sync < every or self._background.is_alive():
+        if now - self._last_sync < every or self._background.is_alive() or self._follower.is_alive():
             return
         self._last_sync = now
 
@@ -134,70 +179,8 @@ class SearchIndex:
             return self._rebuild_locked(source)
 
     def update_documents(self, source: RecordSource, document_ids: Iterable[int], removed: Iterable[int] = ()) -> None:
-        """Re-index the given documents (after an import); rebuild instead when the dictionary grew."""
-        assert self.segmenter is not None
-        with self.write_lock():
-            terms = source.terms()
-            segmenter = self.segmenter
-            if set(Segmenter(self.cache_dir, terms).terms) - set(segmenter.terms):
-                self._rebuild_locked(source)
-                return
-            build = self._current_build()
-            if build is None:
-                self._rebuild_locked(source)
-                return
-            ix = whoosh_index.open_dir(str(self.root / build), schema=build_schema())
-            writer = ix.writer(limitmb=128)
-            try:
-                for document_id in {*document_ids, *removed}:
-                    writer.delete_by_term("document", str(document_id))
-                for record in source.records(list(document_ids)):
-                    writer.update_document(**record)
-                writer.commit()
-                indexed = int(ix.doc_count())
-            except BaseException:
-                writer.cancel()
-                raise
-            finally:
-                ix.close()
-            state = source.version()
-            if indexed != state.records:  # records shared between editions moved: start clean
-                self._rebuild_locked(source)
-                return
-            self._write_meta(self.root / build, state, ix_records=indexed)
-        self._refresh()
-
-    def update_records(self, source: RecordSource, records: Iterable[Record], delete_uids: Iterable[str] = ()) -> None:
-        """Write a few records (and delete some by uid) in the live build, then adopt the source's version.
-
-        For small writes (a progress report) that must be searchable at once in this process;
-        other processes catch up at their sync. Rebuilds when there is no build or counts disagree.
-        """
-        with self.write_lock():
-            build = self._current_build()
-            if build is None:
-                self._rebuild_locked(source)
-                return
-            ix = whoosh_index.open_dir(str(self.root / build), schema=build_schema())
-            writer = ix.writer()
-            try:
-                for uid in delete_uids:
-                    writer.delete_by_term("uid", uid)
-                for record in records:
-                    writer.update_document(**record)
-                writer.commit()
-                indexed = int(ix.doc_count())
-            except BaseException:
-                writer.cancel()
-                raise
-            finally:
-                ix.close()
-            state = source.version()
-            if indexed != state.records:
-                self._rebuild_locked(source)
-                return
-            self._write_meta(self.root / build, state, ix_records=indexed)
-        self._refresh()
+        """After this process wrote to the source: catch up now (the change log says what changed)."""
+        self.sync(source, force=True)
 
     # --- reading ---------------------------------------------------------------
 
@@ -210,7 +193,9 @@ class SearchIndex:
         now = time.monotonic()
         if self._searcher is None or now - self._checked_at >= REFRESH_CHECK_SECONDS:
             self._checked_at = now
-            self._refresh()
+            # Under the read lock: never wait for another thread's refresh (it needs that
+            # lock to switch), keep answering from the current searcher meanwhile.
+            self._refresh(wait=self._searcher is None)
         if self._searcher is None:
             raise RuntimeError("the search index is not open")
         return self._searcher
@@ -244,6 +229,69 @@ class SearchIndex:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
+    def _catch_up_locked(self, source: RecordSource, state: SourceVersion) -> bool:
+        """Apply the source's changes since the live build's position; False when only a rebuild will do."""
+        build = self._current_build()
+        meta = self._read_meta(self.root / build) if build else None
+        if build is None or meta is None or meta.position is None or meta.schema_version != SCHEMA_VERSION:
+            return False
+        segmenter = Segmenter(self.cache_dir, source.terms())
+        if segmenter.fingerprint != meta.dictionary:
+            return False  # other names cut text differently: every record must be cut again
+        changes = source.changes(meta.position, state.position)
+        if changes is None:
+            return False
+        started, cpu = time.perf_counter(), time.thread_time()
+        if self.segmenter is None or self.segmenter.fingerprint != meta.dictionary:
+            self.segmenter = Segmenter.shared(self.cache_dir, segmenter.terms)
+            use_segmenter(self.segmenter)
+        try:
+            indexed, applied = self._apply_changes(self.root / build, source, changes)
+        except Exception as exc:  # a damaged build: rebuild it
+            log.warning("catching up index build %s failed (%s); rebuilding", build, exc)
+            return False
+        if indexed != state.records:
+            log.warning("index holds %d records after catching up, the source %d; rebuilding", indexed, state.records)
+            return False
+        self._write_meta(self.root / build, state, ix_records=indexed)
+        self.catch_ups += 1
+        log.info(
+            "index caught up to position %d: %d records re-read in %.3fs (cpu %.3fs)",
+            state.position,
+            applied,
+            time.perf_counter() - started,
+            time.thread_time() - cpu,
+        )
+        return True
+
+    def _apply_changes(self, path: Path, source: RecordSource, changes: Changes) -> tuple[int, int]:
+        """Delete what the changes name, add what the source holds for them now; (records indexed, re-read)."""
+        ix = whoosh_index.open_dir(str(path), schema=build_schema())
+        try:
+            stale = set(changes.records)
+            if changes.documents:
+                # What the index holds under a changed document may now live elsewhere (an
+                # activity shared with another edition) or nowhere: each is re-read by uid.
+                with ix.searcher() as searcher:
+                    for document_id in changes.documents:
+                        stale.update(fields["uid"] for fields in searcher.documents(document=str(document_id)))
+            fresh = list(source.records(sorted(changes.documents))) if changes.documents else []
+            have = {record["uid"] for record in fresh}
+            fresh += [r for r in source.records_by_uid(sorted(stale - have)) if r["uid"] not in have]
+            writer = ix.writer(limitmb=128)
+            try:
+                for uid in stale - {record["uid"] for record in fresh}:
+                    writer.delete_by_term("uid", uid)
+                for record in fresh:
+                    writer.update_document(**record)  # deletes the old copy by its unique uid
+                writer.commit()
+            except BaseException:
+                writer.cancel()
+                raise
+            return int(ix.doc_count()), len(fresh)
+        finally:
+            ix.close()
+
     def _rebuild_locked(self, source: RecordSource) -> int:
         assert self.segmenter is not None
         state = source.version()
@@ -270,6 +318,7 @@ class SearchIndex:
             raise
         ix.close()
         self._write_meta(path, state, ix_records=count)
+        self.rebuilds += 1
         (path / DICTIONARY).write_text("\n".join(self.segmenter.terms), "utf-8")
         with whoosh_index.open_dir(str(path), schema=build_schema()).searcher() as fresh:  # decoded before the switch
             warm(fresh, FACET_FIELDS, SCORED_FIELDS, self.ranker)
@@ -283,7 +332,13 @@ class SearchIndex:
         assert self.segmenter is not None
         records = ix_records if ix_records is not None else state.records
         meta = IndexMeta(
-            state.generation, state.fingerprint, records, self.segmenter.fingerprint, time.time(), SCHEMA_VERSION
+            state.generation,
+            state.fingerprint,
+            records,
+            self.segmenter.fingerprint,
+            time.time(),
+            SCHEMA_VERSION,
+            state.position,
         )
         tmp = path / f".{META}.tmp"
         tmp.write_text(json.dumps(asdict(meta)), "utf-8")
@@ -315,6 +370,9 @@ class SearchIndex:
         expected = (state.generation, state.fingerprint, state.records, SCHEMA_VERSION)
         if meta is None or (meta.generation, meta.fingerprint, meta.records, meta.schema_version) != expected:
             return False
+        with self._lock:  # the build this process reads, unchanged on disk: it opened, so it is readable
+            if build == self._build and self._searcher is not None and self._searcher.up_to_date():
+                return True
         try:
             ix = whoosh_index.open_dir(str(self.root / build), schema=build_schema())
             try:
@@ -325,32 +383,47 @@ class SearchIndex:
             log.warning("index build %s unreadable (%s); rebuilding", build, exc)
             return False
 
-    def _refresh(self) -> None:
-        with self._lock:
+    def _refresh(self, *, wait: bool = True) -> None:
+        """Switch to the live build's newest state; the new searcher and ranker are made off the read lock."""
+        if not self._refreshing.acquire(blocking=wait):
+            return
+        try:
             build = self._current_build()
             if build is None:
                 return
-            if build == self._build and self._searcher is not None and self._searcher.up_to_date():
-                return
+            with self._lock:
+                if build == self._build and self._searcher is not None and self._searcher.up_to_date():
+                    return
             # Always a new searcher, never Whoosh's Searcher.refresh(): refresh() reuses the
             # reader of every segment whose id it knows, and a segment's id survives
             # deletions made by another process, so replaced records were answered twice.
             self._adopt_dictionary(self.root / build)
             # Read, not memory-mapped: a damaged or truncated file is an exception, never SIGBUS.
             ix = FileStorage(str(self.root / build), supports_mmap=False).open_index(schema=build_schema())
-            old, self._searcher, self._build = self._searcher, ix.searcher(), build
-            self._load_ranker()
-            self.generation += 1
+            searcher = ix.searcher()
+            try:
+                ranker = self._make_ranker(searcher)
+            except BaseException:
+                searcher.close()
+                raise
+            # Searches hold the read lock from start to end: none is using the old searcher
+            # once the switch has it, so it can be closed.
+            with self._lock:
+                old, self._searcher, self._build, self.ranker = self._searcher, searcher, build, ranker
+                self.generation += 1
             if old is not None:
                 old.close()
+        finally:
+            self._refreshing.release()
 
-    def _load_ranker(self) -> None:
+    def _make_ranker(self, searcher: Searcher) -> Ranker:
         # Posting lists and facet values are read per searcher, so a new searcher needs a
-        # new ranker; built before the swap, so searches never see a half-made one.
-        assert self._searcher is not None
-        previous, self.ranker = self.ranker, Ranker(self._searcher, FACET_FIELDS, scored_fields=SCORED_FIELDS)
-        if previous is not None:  # segments kept from the last searcher are cached already: only new ones decode
-            self.ranker.prefetch(previous.hot_terms())
+        # new ranker; made before the switch, so searches never see a half-made one, and
+        # while searches go on against the current one (it takes a while on a large index).
+        ranker = Ranker(searcher, FACET_FIELDS, scored_fields=SCORED_FIELDS)
+        if self.ranker is not None:  # segments kept from the last searcher are cached already: only new ones decode
+            ranker.prefetch(self.ranker.hot_terms())
+        return ranker
 
     def _adopt_dictionary(self, path: Path) -> None:
         # Another process may have built this index with more names in its dictionary;

@@ -39,8 +39,9 @@ B = 0.75
 TERM_CACHE_POSTINGS = 8_000_000  # scored postings per searcher ≈ 128 MB of (docnum, score) pairs
 SEGMENT_CACHE_POSTINGS = 16_000_000  # decoded postings across segments ≈ 128 MB of (int32, float32)
 SEGMENTS_KEPT = 64  # segments whose lengths, facet columns and display fields stay decoded
-TEXT_CACHE_SIZE = 200_000  # stored records kept per segment
-DENSE_SHARE = 8  # an Or over more than size / DENSE_SHARE postings is summed on a dense array
+TEXT_CACHE_SIZE = 200_000
+PHRASE_CACHE_SIZE = 10_000  # phrases whose matching documents a searcher keeps  # stored records kept per segment
+DENSE_SHARE = 8  # an Or over more than size / DENSE_SHARE postings (or facets over as many matches) goes dense
 Docs = npt.NDArray[np.int64]
 Scores = npt.NDArray[np.float64]
 LocalDocs = npt.NDArray[np.int32]
@@ -219,6 +220,8 @@ class Ranker:
         self._cached_postings = 0
         self._live: Docs | None = None
         self._unions: dict[tuple[str, tuple[str, ...]], Docs] = {}
+        self._prefixes: dict[tuple[str, str], list[str]] = {}
+        self._phrases: dict[tuple[str, str, int], Docs] = {}
         self._lock = threading.Lock()
         # Facet columns: counting a query's facets is one gather and a bincount over its matches.
         self.columns: dict[str, FacetColumn] = {name: self._column(name) for name in facet_fields}
@@ -324,9 +327,22 @@ class Ranker:
             return _sum([self.scores(sub) for sub in q.subqueries], self.size).scaled(q.boost)
         if isinstance(q, wq.Phrase):
             words = _intersect([self.term(q.fieldname, w) for w in q.words], self.size)
-            positional = np.fromiter(q.docs(self.searcher), np.int64)
-            return words.keep(np.isin(words.docs, positional)).scaled(q.boost)
+            return words.keep(contains(self._phrase(q), words.docs, self.size)).scaled(q.boost)
         raise TypeError(f"cannot rank a {type(q).__name__} query")
+
+    def _phrase(self, q: wq.Phrase) -> Docs:
+        # Whoosh checks positions document by document (tens of microseconds each); the
+        # documents holding a phrase are, like a term's, fixed for a searcher: kept with them.
+        key = (q.fieldname, "\x00phrase\x00" + "\x00".join(q.words), q.slop)
+        with self._lock:
+            cached = self._phrases.get(key)
+        if cached is None:
+            cached = np.fromiter(sorted(q.docs(self.searcher)), np.int64)
+            with self._lock:
+                if len(self._phrases) >= PHRASE_CACHE_SIZE:
+                    self._phrases.clear()
+                self._phrases[key] = cached
+        return cached
 
     def live_docs(self) -> Docs:
         """Every document not deleted, in index order."""
@@ -338,12 +354,12 @@ class Ranker:
 
     def stored_fields(self, docnum: int) -> dict[str, Any]:
         """A record's stored fields (kept per segment, so they survive a refresh)."""
-        leaf, offset, segment = self.leaves[int(np.searchsorted(self._offsets, docnum, side="right")) - 1]
+        leaf, offset, segment = self._leaf(docnum)
         return segment.stored_fields(leaf, docnum - offset)
 
     def folded_text(self, docnum: int) -> str:
         """A record's title and body, folded (kept per segment, bounded)."""
-        leaf, offset, segment = self.leaves[int(np.searchsorted(self._offsets, docnum, side="right")) - 1]
+        leaf, offset, segment = self._leaf(docnum)
         local = docnum - offset
         text = segment.texts.get(local)
         if text is None:
@@ -352,8 +368,18 @@ class Ranker:
             segment.texts[local] = text
         return text
 
+    def _leaf(self, docnum: int) -> tuple[IndexReader, int, SegmentData]:
+        if len(self.leaves) == 1:
+            return self.leaves[0]
+        return self.leaves[int(np.searchsorted(self._offsets, docnum, side="right")) - 1]
+
     def _expand(self, fieldname: str, prefix: str) -> list[str]:
-        return [_text(t) for t in self.reader.expand_prefix(fieldname, prefix)]
+        # Walking Whoosh's term index costs ~0.3 ms a prefix; a searcher's terms never change.
+        key = (fieldname, prefix)
+        terms = self._prefixes.get(key)
+        if terms is None:
+            terms = self._prefixes[key] = [_text(t) for t in self.reader.expand_prefix(fieldname, prefix)]
+        return terms
 
     def docs_with(self, fieldname: str, values: tuple[str, ...]) -> Docs:
         """Live documents holding any of `values` in a filter field (cached per searcher)."""
@@ -437,10 +463,12 @@ def _sum(parts: list[Hits], size: int = 0) -> Hits:
             present[p.docs] = True
         docs = np.flatnonzero(present)
         return Hits(docs, summed[docs])
+    # Few postings: one stable sort of them all, then each run of a document summed.
     docs = np.concatenate([p.docs for p in parts])
-    scores = np.concatenate([p.scores for p in parts])
-    unique, inverse = np.unique(docs, return_inverse=True)
-    return Hits(unique, np.bincount(inverse, weights=scores, minlength=unique.size).astype(np.float64))
+    order = np.argsort(docs, kind="stable")
+    docs, scores = docs[order], np.concatenate([p.scores for p in parts])[order]
+    starts = np.flatnonzero(np.concatenate(([True], docs[1:] != docs[:-1])))
+    return Hits(docs[starts], np.add.reduceat(scores, starts))
 
 
 def _intersect(parts: list[Hits], size: int = 0) -> Hits:
@@ -472,7 +500,7 @@ def _text(value: str | bytes) -> str:
 
 
 def _segment_key(leaf: IndexReader) -> str:
-    segment = leaf.segment()
+    segment = leaf.segment() if hasattr(leaf, "segment") else None
     if segment is None:  # not a segment reader (an empty index): never shared
         return f"reader-{id(leaf)}"
     return f"{segment.segment_id()}:{leaf.doc_count_all()}"

@@ -7,6 +7,11 @@ from typing import Any
 Record = dict[str, Any]
 
 
+def record_uid(kind: str, ref: int) -> str:
+    """A record's id in the index ("task:12"): what the change log names a changed record by."""
+    return f"{kind}:{ref}"
+
+
 def first_sentence(text: str) -> tuple[str, str]:
     """A task's first sentence (its title) and the rest."""
     head, sep, rest = text.partition("。")
@@ -28,7 +33,7 @@ def make_record(
 ) -> Record:
     """The record Whoosh indexes; `units` are (name, full name, role) triples."""
     return {
-        "uid": f"{kind}:{ref}",
+        "uid": record_uid(kind, ref),
         "kind": kind,
         "ref": ref,
         "document": str(document_id),

@@ -23,6 +23,16 @@ class SourceVersion:
     generation: int
     fingerprint: str
     records: int
+    position: int = 0  # the last change-log entry the version covers
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What changed between two positions of a source's change log; re-read each from the source."""
+
+    position: int  # the last entry these changes cover
+    documents: frozenset[int]  # every record of these documents
+    records: frozenset[str]  # these records (uids)
 
 
 class RecordSource(Protocol):
@@ -38,6 +48,14 @@ class RecordSource(Protocol):
 
     def records(self, document_ids: Iterable[int] | None = None) -> Iterator[Record]:
         """Every record of the given documents (all when None), in index order."""
+        ...
+
+    def records_by_uid(self, uids: Iterable[str]) -> Iterator[Record]:
+        """The records with these uids that the source still holds."""
+        ...
+
+    def changes(self, since: int, until: int) -> Changes | None:
+        """What changed after position `since` up to `until`; None when that is no longer known (rebuild)."""
         ...
 
 
@@ -69,3 +87,12 @@ class InMemorySource:
         """The records, filtered by document."""
         wanted = None if document_ids is None else {str(d) for d in document_ids}
         return iter([r for r in self._records if wanted is None or r["document"] in wanted])
+
+    def records_by_uid(self, uids: Iterable[str]) -> Iterator[Record]:
+        """The records with these uids."""
+        wanted = set(uids)
+        return iter([r for r in self._records if r["uid"] in wanted])
+
+    def changes(self, since: int, until: int) -> Changes | None:
+        """No change log in memory: every write is a rebuild."""
+        return None

@@ -85,9 +85,19 @@ def _document(session: Session, doc: m.Document) -> s.DocumentPublic:
         sections=len(sections),
         key_points=_count(session, select(m.KeyPoint).where(m.KeyPoint.document_id == doc.id)),
         tasks=_count(session, select(m.Task).where(m.Task.document_id == doc.id)),
+        # Units named on tasks, or on key points in an edition without a ledger (units inline).
         departments=session.exec(
-            select(func.count(func.distinct(m.TaskDepartment.department_id))).where(
-                col(m.TaskDepartment.task_id).in_(task_ids)
+            select(func.count(func.distinct(m.Department.id))).where(
+                or_(
+                    col(m.Department.id).in_(
+                        select(m.TaskDepartment.department_id).where(col(m.TaskDepartment.task_id).in_(task_ids))
+                    ),
+                    col(m.Department.id).in_(
+                        select(m.KeyPointDepartment.department_id).where(
+                            col(m.KeyPointDepartment.key_point_id).in_(kp_ids)
+                        )
+                    ),
+                )
             )
         ).one(),
         activities=session.exec(
@@ -131,6 +141,7 @@ def list_tasks(
     document: int | None = None,
     year: int | None = None,
     province: str | None = None,
+    issuer: str | None = None,
     sort: TaskSort = "document",
     status: TaskStatus | None = None,
 ) -> s.Page[s.TaskPublic]:
@@ -141,8 +152,8 @@ def list_tasks(
         query = query.where(col(m.Task.id).in_(ids) if having else col(m.Task.id).not_in(ids))
     if document is not None:
         query = query.where(m.Task.document_id == document)
-    if year is not None or province is not None:
-        query = query.where(col(m.Task.document_id).in_(_edition_ids(year, province)))
+    if year is not None or province is not None or issuer is not None:
+        query = query.where(col(m.Task.document_id).in_(_edition_ids(year, province, issuer)))
     if department is not None:
         name = resolve_department(session, directory, department, status=422)
         roles = select(m.TaskDepartment.task_id).join(m.Department).where(m.Department.name == name)
@@ -246,13 +257,14 @@ def list_key_points(
     target_group: str | None = None,
     year: int | None = None,
     province: str | None = None,
+    issuer: str | None = None,
 ) -> s.Page[s.KeyPointPublic]:
     """Key points matching every filter given, in document and number order."""
     query = select(m.KeyPoint)
     if document is not None:
         query = query.where(m.KeyPoint.document_id == document)
-    if year is not None or province is not None:
-        query = query.where(col(m.KeyPoint.document_id).in_(_edition_ids(year, province)))
+    if year is not None or province is not None or issuer is not None:
+        query = query.where(col(m.KeyPoint.document_id).in_(_edition_ids(year, province, issuer)))
     if section is not None:
         query = query.where(col(m.KeyPoint.section_id).in_(_section_ids(section)))
     if check_target_group(target_group) is not None:
@@ -451,9 +463,11 @@ def _activity_ids(session: Session, activity: str) -> list[int]:
     return [i for i in ids if i is not None]
 
 
-def _edition_ids(year: int | None, province: str | None) -> Any:
-    """The documents of a year and/or a province, as a subquery."""
+def _edition_ids(year: int | None, province: str | None, issuer: str | None) -> Any:
+    """The documents of a year, a province and/or an issuer, as a subquery."""
     query = select(m.Document.id)
+    if issuer is not None:
+        query = query.where(m.Document.issuer == issuer.strip())
     if year is not None:
         query = query.where(m.Document.year == year)
     if province is not None:
@@ -518,6 +532,6 @@ def _count(session: Session, query: Any) -> int:
 
 def _documents(session: Session, ids: Iterable[int]) -> dict[int, s.DocumentRef]:
     return {
-        row_id(d): s.DocumentRef(id=row_id(d), year=d.year, title=d.title, province=d.province)
+        row_id(d): s.DocumentRef(id=row_id(d), year=d.year, title=d.title, province=d.province, issuer=d.issuer)
         for d in session.exec(select(m.Document).where(col(m.Document.id).in_(list(ids))))
     }

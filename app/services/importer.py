@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import delete, exists, update
+from sqlalchemy import delete, exists
 from sqlmodel import Session, SQLModel, col, select
 
 from app import models as m
@@ -15,6 +14,7 @@ from app.domain.departments import DepartmentDirectory, load_directory
 from app.errors import DocumentConflict
 from app.models import row_id
 from app.parser import ParsedNotice, ParsedSection
+from app.services.indexing import record_changes
 from app.services.lineage import relink_editions, relink_group
 
 
@@ -63,7 +63,7 @@ def import_notice(
         delete_document(session, row_id(older), relink=False)
     document_id = _insert(session, notice, source_name, directory)
     relink_editions(session, document_id)
-    bump_generation(session)
+    record_changes(session, documents=[document_id])
     return ImportResult(
         document_id,
         "replaced" if older else "created",
@@ -100,24 +100,7 @@ def delete_document(session: Session, document_id: int, *, relink: bool = True) 
     )
     if relink and group is not None:
         relink_group(session, *group)
-    bump_generation(session)
-
-
-def bump_generation(session: Session) -> int:
-    """Mark the store as changed; replicas compare this with their index's generation."""
-    state = session.get(m.StoreState, 1)
-    if state is None:
-        state = m.StoreState(id=1, generation=0)
-        session.add(state)
-        session.flush()
-    session.execute(
-        update(m.StoreState)
-        .where(col(m.StoreState.id) == 1)
-        .values(generation=m.StoreState.generation + 1, updated_at=dt.datetime.now(dt.UTC))
-    )
-    session.flush()
-    session.refresh(state)
-    return state.generation
+    record_changes(session, documents=[document_id])
 
 
 def _get_or_create(session: Session, cache: dict[str, int], model: type[SQLModel], key: str, **values: object) -> int:

@@ -1,36 +1,48 @@
 """The store as the search engine's record source: the SQL the engine must not run itself.
 
 `StoreRecords(engine)` implements app.search.source.RecordSource: the services hand it to
-SearchIndex, which never imports the models or the database.
+SearchIndex, which never imports the models or the database. `record_changes` is the one
+function every write path calls, in its own transaction, so that replicas can catch up
+from the change log instead of rebuilding.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
+import logging
+import threading
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from sqlalchemy import Engine, func
+from sqlalchemy import Engine, delete, func, text, update
 from sqlmodel import Session, col, select
 
 from app import models as m
 from app.db import group_by_first
 from app.domain.departments import load_directory
+from app.domain.vocabulary import RecordKind
 from app.models import row_id
 from app.search.records import Record, first_sentence, make_record
-from app.search.source import SourceVersion
+from app.search.source import Changes, SourceVersion
+
+log = logging.getLogger(__name__)
+# Entries kept in the change log; a replica whose position fell off it rebuilds in full.
+CHANGE_LOG_KEEP = 10_000
+# PostgreSQL channel a write notifies (delivered at commit) so replicas need not poll.
+CHANGE_CHANNEL = "kepu_changes"
 
 
 class StoreRecords:
-    """The store's records, version and dictionary names, read through an engine."""
+    """The store's records, version, change log and dictionary names, read through an engine."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
     def version(self) -> SourceVersion:
-        """The store's generation, a fingerprint of its documents, and how many records it indexes to."""
+        """The store's generation, a fingerprint of its documents, its record count and change-log head."""
         return read_store_version(self.engine)
 
     def terms(self) -> list[str]:
@@ -42,19 +54,117 @@ class StoreRecords:
         with Session(self.engine) as session:
             yield from iter_records(session, document_ids)
 
+    def records_by_uid(self, uids: Iterable[str]) -> Iterator[Record]:
+        """The records with these index ids that the store still holds."""
+        with Session(self.engine) as session:
+            yield from records_by_uid(session, uids)
+
+    def changes(self, since: int, until: int) -> Changes | None:
+        """What changed after position `since` up to `until`; None when `since` was trimmed from the log."""
+        with Session(self.engine) as session:
+            return read_changes(session, since, until)
+
+
+# --- writing the change log ---------------------------------------------------------
+
+
+def record_changes(session: Session, *, documents: Iterable[int] = (), records: Iterable[str] = ()) -> int:
+    """Log that these documents (every record of each) or records ("task:12", see `record_uid`) changed.
+
+    Call it from every write, inside the write's transaction (it only flushes): the store's
+    generation moves and the entries commit, or roll back, with the change itself. Returns
+    the new generation. The generation row is locked first, so entries get their sequence
+    numbers in commit order and a replica reading the log never skips one still in flight.
+    """
+    generation = bump_generation(session)
+    now = dt.datetime.now(dt.UTC)
+    entries = [m.ChangeLog(document_id=d, changed_at=now) for d in sorted(set(documents))]
+    entries += [m.ChangeLog(record=r, changed_at=now) for r in sorted(set(records))]
+    # Nothing named: a change the log cannot describe; replicas rebuild rather than miss it.
+    entries = entries or [m.ChangeLog(changed_at=now)]
+    session.add_all(entries)
+    session.flush()
+    _trim(session, max(row_seq(e) for e in entries))
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_notify(:channel, :payload)"), {"channel": CHANGE_CHANNEL, "payload": ""})
+    return generation
+
+
+def bump_generation(session: Session) -> int:
+    """Mark the store as changed; replicas compare this with their index's generation."""
+    state = session.get(m.StoreState, 1)
+    if state is None:
+        state = m.StoreState(id=1, generation=0)
+        session.add(state)
+        session.flush()
+    session.execute(
+        update(m.StoreState)
+        .where(col(m.StoreState.id) == 1)
+        .values(generation=m.StoreState.generation + 1, updated_at=dt.datetime.now(dt.UTC))
+    )
+    session.flush()
+    session.refresh(state)
+    return state.generation
+
+
+def row_seq(entry: m.ChangeLog) -> int:
+    """The sequence number of a flushed change-log entry."""
+    if entry.seq is None:
+        raise RuntimeError("change-log entry not flushed")
+    return entry.seq
+
+
+def _trim(session: Session, head: int) -> None:
+    floor = head - CHANGE_LOG_KEEP
+    state = session.get(m.StoreState, 1)
+    if state is None or floor <= state.trimmed_through:
+        return
+    session.execute(delete(m.ChangeLog).where(col(m.ChangeLog.seq) <= floor))
+    session.execute(update(m.StoreState).where(col(m.StoreState.id) == 1).values(trimmed_through=floor))
+    session.flush()
+
+
+# --- reading versions and changes ---------------------------------------------------
+
 
 def read_store_version(engine: Engine) -> SourceVersion:
-    """The store's generation, a fingerprint of its documents, and how many records it indexes to."""
+    """The store's generation, a fingerprint of its documents, how many records it indexes to, the log's head.
+
+    The generation is read before the log's head: every write the generation counts then
+    has its entries at or below the head (an index that applied them agrees with it).
+    """
     with Session(engine) as session:
         state = session.get(m.StoreState, 1)
+        generation = state.generation if state else 0
         hashes = session.exec(select(m.Document.id, m.Document.content_hash).order_by(col(m.Document.id))).all()
         count = sum(
             int(session.exec(select(func.count()).select_from(model)).one())
             for model in (m.Task, m.KeyPoint, m.Activity)
         )
+        head = session.exec(select(func.max(m.ChangeLog.seq))).one()
+        trimmed = session.exec(select(m.StoreState.trimmed_through).where(col(m.StoreState.id) == 1)).first()
         count += current_report_count(session)
     digest = hashlib.sha256(json.dumps([list(h) for h in hashes]).encode()).hexdigest()[:16]
-    return SourceVersion(state.generation if state else 0, digest, count)
+    return SourceVersion(generation, digest, count, position=int(head if head is not None else (trimmed or 0)))
+
+
+def read_changes(session: Session, since: int, until: int) -> Changes | None:
+    """Documents and records changed in (since, until]; None (rebuild) when some were trimmed or are unnamed."""
+    trimmed = session.exec(select(m.StoreState.trimmed_through).where(col(m.StoreState.id) == 1)).first() or 0
+    if since < trimmed or since > until:  # fell off the log, or the store is not the one indexed
+        return None
+    rows = session.exec(
+        select(m.ChangeLog.document_id, m.ChangeLog.record).where(
+            col(m.ChangeLog.seq) > since, col(m.ChangeLog.seq) <= until
+        )
+    ).all()
+    if any(d is None and r is None for d, r in rows):  # an unnamed change: rebuild
+        return None
+    return Changes(
+        until,
+        frozenset(d for d, _ in rows if d is not None),
+        frozenset(r for _, r in rows if r is not None),
+    )
 
 
 def store_terms(engine: Engine) -> list[str]:
@@ -66,39 +176,99 @@ def store_terms(engine: Engine) -> list[str]:
     return [*activities, *units, *directory.all_spellings()]
 
 
-def iter_records(session: Session, document_ids: Iterable[int] | None = None) -> Iterator[Record]:
-    """Every searchable record of the given documents (all documents when None)."""
-    docs = session.exec(select(m.Document)).all()
-    if document_ids is not None:
-        wanted = set(document_ids)
-        docs = [d for d in docs if d.id in wanted]
-    if not docs:
-        return
-    years = {d.id: d.year for d in docs}
-    ids = list(years)
-    sections = {s.id: s.label for s in session.exec(select(m.Section).where(col(m.Section.document_id).in_(ids)))}
-    # Records are written in (document, key points before tasks, number) order: Whoosh breaks
-    # score ties by document number, so that order is the tie-break users see.
-    key_points = session.exec(
-        select(m.KeyPoint)
-        .where(col(m.KeyPoint.document_id).in_(ids))
-        .order_by(col(m.KeyPoint.document_id), col(m.KeyPoint.number))
-    ).all()
-    kp_section = {kp.id: sections[kp.section_id] for kp in key_points}
+# --- reading records ----------------------------------------------------------------
 
+
+def iter_records(session: Session, document_ids: Iterable[int] | None = None) -> Iterator[Record]:
+    """Every searchable record of the given documents (all documents when None).
+
+    Records come in (document, key points before tasks, number) order: Whoosh breaks score
+    ties by document number, so that order is the tie-break users see. An activity comes
+    after the ledger, under the earliest document naming it (whichever documents asked).
+    """
+    query = select(m.Document.id, m.Document.year).order_by(col(m.Document.id))
+    if document_ids is not None:
+        query = query.where(col(m.Document.id).in_(list(document_ids)))
+    years: dict[int, int] = {int(i): y for i, y in session.exec(query) if i is not None}
+    if not years:
+        return
+    yield from _ledger_records(session, years, key_point_ids=None, task_ids=None)
+    activity_ids = None if document_ids is None else _activities_named_in(session, list(years))
+    yield from _activity_records(session, activity_ids)
+    yield from _report_records(session, col(m.Task.document_id).in_(list(years)))
+
+
+def records_by_uid(session: Session, uids: Iterable[str]) -> Iterator[Record]:
+    """The records with these index ids (kind:id) that the store still holds; missing ones are skipped."""
+    wanted: dict[str, set[int]] = defaultdict(set)
+    for uid in uids:
+        kind, _, ref = uid.partition(":")
+        if ref.isdigit():
+            wanted[kind].add(int(ref))
+    kp_ids, task_ids = wanted[RecordKind.KEY_POINT.value], wanted[RecordKind.TASK.value]
+    doc_ids = {
+        *session.exec(select(m.KeyPoint.document_id).where(col(m.KeyPoint.id).in_(kp_ids))),
+        *session.exec(select(m.Task.document_id).where(col(m.Task.id).in_(task_ids))),
+    }
+    if doc_ids:
+        years = {
+            int(i): y
+            for i, y in session.exec(
+                select(m.Document.id, m.Document.year)
+                .where(col(m.Document.id).in_(list(doc_ids)))
+                .order_by(col(m.Document.id))
+            )
+            if i is not None
+        }
+        yield from _ledger_records(session, years, key_point_ids=kp_ids, task_ids=task_ids)
+    if wanted[RecordKind.ACTIVITY.value]:
+        yield from _activity_records(session, sorted(wanted[RecordKind.ACTIVITY.value]))
+    if wanted[RecordKind.REPORT.value]:  # a corrected report has no record: applying it deletes it
+        yield from _report_records(session, col(m.ProgressReport.id).in_(sorted(wanted[RecordKind.REPORT.value])))
+
+
+def _activities_named_in(session: Session, document_ids: list[int]) -> list[int]:
+    named = {
+        *session.exec(select(m.TaskActivity.activity_id).join(m.Task).where(col(m.Task.document_id).in_(document_ids))),
+        *session.exec(
+            select(m.KeyPointActivity.activity_id).join(m.KeyPoint).where(col(m.KeyPoint.document_id).in_(document_ids))
+        ),
+    }
+    return sorted(named)
+
+
+def _ledger_records(
+    session: Session, years: dict[int, int], *, key_point_ids: set[int] | None, task_ids: set[int] | None
+) -> Iterator[Record]:
+    """Key points and tasks of these documents (only the given ids of each, when given)."""
+    ids = list(years)
+    kp_scope = col(m.KeyPoint.id).in_(key_point_ids) if key_point_ids is not None else None
+    task_scope = col(m.Task.id).in_(task_ids) if task_ids is not None else None
+    doc_kps = col(m.KeyPoint.document_id).in_(ids)
+    doc_tasks = col(m.Task.document_id).in_(ids)
+    kp_where = [doc_kps] if kp_scope is None else [doc_kps, kp_scope]
+    task_where = [doc_tasks] if task_scope is None else [doc_tasks, task_scope]
+
+    # Every key point's section is needed: a task's section is its traced key point's.
+    kp_section: dict[int, str] = {
+        int(kp_id): label
+        for kp_id, label in session.exec(select(m.KeyPoint.id, m.Section.label).join(m.Section).where(doc_kps))
+        if kp_id is not None
+    }
+    key_points = session.exec(
+        select(m.KeyPoint).where(*kp_where).order_by(col(m.KeyPoint.document_id), col(m.KeyPoint.number))
+    ).all()
     paragraphs: dict[int, list[str]] = defaultdict(list)
-    for kp_id, text in session.exec(
+    for kp_id, body in session.exec(
         select(m.SubParagraph.key_point_id, m.SubParagraph.text)
         .join(m.KeyPoint)
-        .where(col(m.KeyPoint.document_id).in_(ids))
+        .where(*kp_where)
         .order_by(col(m.SubParagraph.position))
     ):
-        paragraphs[kp_id].append(text)
+        paragraphs[kp_id].append(body)
     kp_groups = group_by_first(
         session.exec(
-            select(m.KeyPointTargetGroup.key_point_id, m.KeyPointTargetGroup.name)
-            .join(m.KeyPoint)
-            .where(col(m.KeyPoint.document_id).in_(ids))
+            select(m.KeyPointTargetGroup.key_point_id, m.KeyPointTargetGroup.name).join(m.KeyPoint).where(*kp_where)
         )
     )
     kp_units = group_by_first(
@@ -108,107 +278,109 @@ def iter_records(session: Session, document_ids: Iterable[int] | None = None) ->
             )
             .join(m.Department)
             .join(m.KeyPoint)
-            .where(col(m.KeyPoint.document_id).in_(ids))
+            .where(*kp_where)
             .order_by(col(m.KeyPointDepartment.position))
         ),
         lambda row: tuple(row[1:]),
     )
+    tasks = session.exec(select(m.Task).where(*task_where).order_by(col(m.Task.document_id), col(m.Task.number))).all()
     task_units = group_by_first(
         session.exec(
             select(m.TaskDepartment.task_id, m.Department.name, m.Department.full_name, m.TaskDepartment.role)
             .join(m.Department)
             .join(m.Task)
-            .where(col(m.Task.document_id).in_(ids))
+            .where(*task_where)
             .order_by(col(m.TaskDepartment.position))
         ),
         lambda row: tuple(row[1:]),
     )
     task_groups = group_by_first(
-        session.exec(
-            select(m.TaskTargetGroup.task_id, m.TaskTargetGroup.name)
-            .join(m.Task)
-            .where(col(m.Task.document_id).in_(ids))
-        )
+        session.exec(select(m.TaskTargetGroup.task_id, m.TaskTargetGroup.name).join(m.Task).where(*task_where))
     )
     task_points = group_by_first(
         session.exec(
             select(m.TraceLink.task_id, m.TraceLink.key_point_id)
             .join(m.Task)
-            .where(col(m.Task.document_id).in_(ids))
+            .where(*task_where)
             .order_by(col(m.TraceLink.rank))
         )
     )
 
-    tasks = session.exec(
-        select(m.Task).where(col(m.Task.document_id).in_(ids)).order_by(col(m.Task.document_id), col(m.Task.number))
-    ).all()
     points_by_doc: dict[int, list[m.KeyPoint]] = defaultdict(list)
     for kp in key_points:
         points_by_doc[kp.document_id].append(kp)
     tasks_by_doc: dict[int, list[m.Task]] = defaultdict(list)
     for task in tasks:
         tasks_by_doc[task.document_id].append(task)
-    for document_id in sorted(years):  # type: ignore[type-var]
-        for kp in points_by_doc[document_id]:  # type: ignore[index]
-            body = "\n".join([kp.body, *paragraphs[kp.id]])  # type: ignore[index]
+    for document_id in sorted(years):
+        for kp in points_by_doc[document_id]:
+            kp_id = row_id(kp)
             yield make_record(
-                "key_point",
-                row_id(kp),
-                kp.document_id,
-                years[kp.document_id],
+                RecordKind.KEY_POINT.value,
+                kp_id,
+                document_id,
+                years[document_id],
                 kp.number,
                 kp.title,
-                body,
-                kp_units[kp.id],
-                [kp_section[kp.id]],
-                kp_groups[kp.id],
+                "\n".join([kp.body, *paragraphs[kp_id]]),
+                kp_units[kp_id],
+                [kp_section[kp_id]],
+                kp_groups[kp_id],
             )
-        for task in tasks_by_doc[document_id]:  # type: ignore[index]
+        for task in tasks_by_doc[document_id]:
+            task_id = row_id(task)
             title, body = first_sentence(task.body)
-            section = [kp_section[k] for k in task_points[task.id][:1]]
             yield make_record(
-                "task",
-                row_id(task),
-                task.document_id,
-                years[task.document_id],
+                RecordKind.TASK.value,
+                task_id,
+                document_id,
+                years[document_id],
                 task.number,
                 title,
                 body,
-                task_units[task.id],
-                section,
-                task_groups[task.id],
+                task_units[task_id],
+                [kp_section[k] for k in task_points[task_id][:1]],
+                task_groups[task_id],
             )
-    yield from _activity_records(session, [row_id(d) for d in docs], years, kp_section)
-    yield from _report_records(session, col(m.Task.document_id).in_(ids))
 
 
-def _activity_records(
-    session: Session, ids: list[int], years: dict[int | None, int], kp_section: dict[int | None, str]
-) -> Iterator[Record]:
+def _activity_records(session: Session, activity_ids: list[int] | None) -> Iterator[Record]:
+    """Activities (all named ones when None), each under the earliest document naming it, over every document."""
+    task_links = select(m.TaskActivity.activity_id, m.TaskActivity.task_id, m.Task.document_id, m.Task.number).join(
+        m.Task
+    )
+    kp_links = select(m.KeyPointActivity.activity_id, m.KeyPointActivity.key_point_id, m.KeyPoint.document_id).join(
+        m.KeyPoint
+    )
+    if activity_ids is not None:
+        task_links = task_links.where(col(m.TaskActivity.activity_id).in_(activity_ids))
+        kp_links = kp_links.where(col(m.KeyPointActivity.activity_id).in_(activity_ids))
     mentions: dict[int, dict[str, set[Any]]] = defaultdict(lambda: {"tasks": set(), "kps": set(), "docs": set()})
-    for activity_id, task_id, document_id, number in session.exec(
-        select(m.TaskActivity.activity_id, m.TaskActivity.task_id, m.Task.document_id, m.Task.number)
-        .join(m.Task)
-        .where(col(m.Task.document_id).in_(ids))
-    ):
+    for activity_id, task_id, document_id, number in session.exec(task_links):
         mentions[activity_id]["tasks"].add((document_id, number, task_id))
         mentions[activity_id]["docs"].add(document_id)
-    for activity_id, kp_id, document_id in session.exec(
-        select(m.KeyPointActivity.activity_id, m.KeyPointActivity.key_point_id, m.KeyPoint.document_id)
-        .join(m.KeyPoint)
-        .where(col(m.KeyPoint.document_id).in_(ids))
-    ):
+    for activity_id, kp_id, document_id in session.exec(kp_links):
         mentions[activity_id]["kps"].add(kp_id)
         mentions[activity_id]["docs"].add(document_id)
+    if not mentions:
+        return
+    named_kps = sorted({k for seen in mentions.values() for k in seen["kps"]})
+    kp_section = dict(
+        session.exec(
+            select(m.KeyPoint.id, m.Section.label).join(m.Section).where(col(m.KeyPoint.id).in_(named_kps))
+        ).all()
+    )
+    named_docs = sorted({d for seen in mentions.values() for d in seen["docs"]})
+    years = dict(session.exec(select(m.Document.id, m.Document.year).where(col(m.Document.id).in_(named_docs))).all())
     activities = session.exec(
         select(m.Activity).where(col(m.Activity.id).in_(list(mentions))).order_by(col(m.Activity.id))
     ).all()
     for activity in activities:
-        seen = mentions[activity.id]  # type: ignore[index]
+        seen = mentions[row_id(activity)]
         # An activity shared by several editions is indexed once, under its earliest document.
         document_id = min(seen["docs"])
         yield make_record(
-            "activity",
+            RecordKind.ACTIVITY.value,
             row_id(activity),
             document_id,
             years[document_id],
@@ -224,11 +396,6 @@ def _activity_records(
                 "tasks": [[task_id, number] for doc, number, task_id in sorted(seen["tasks"]) if doc == document_id],
             },
         )
-
-
-def report_records(session: Session, report_ids: Iterable[int]) -> list[Record]:
-    """The index records of the given reports (those still current: a corrected report has none)."""
-    return list(_report_records(session, col(m.ProgressReport.id).in_(list(report_ids))))
 
 
 def current_report_count(session: Session) -> int:
@@ -274,3 +441,45 @@ def _report_records(session: Session, condition: Any) -> Iterator[Record]:
                 "reported_on": report.reported_on.isoformat(),
             },
         )
+
+
+class ChangeListener:
+    """Wakes replicas when PostgreSQL announces a write (LISTEN/NOTIFY), so they need not wait for the next poll.
+
+    Polling stays on underneath: a lost connection only costs latency. Reconnects every
+    RECONNECT_SECONDS while the server is away, and wakes once after (re)connecting.
+    """
+
+    RECONNECT_SECONDS = 5.0
+
+    def __init__(self, engine: Engine, on_change: Callable[[], None]) -> None:
+        self.conninfo = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self.on_change = on_change
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="kepu-change-listener", daemon=True)
+
+    def start(self) -> ChangeListener:
+        """Listen in a background thread."""
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop listening (within a second)."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        import psycopg
+
+        while not self._stop.is_set():
+            try:
+                with psycopg.connect(self.conninfo, autocommit=True, connect_timeout=5) as conn:
+                    conn.execute(f"LISTEN {CHANGE_CHANNEL}")
+                    self.on_change()  # whatever was written while not listening
+                    while not self._stop.is_set():
+                        if any(True for _ in conn.notifies(timeout=1.0, stop_after=1)):
+                            self.on_change()
+            except psycopg.Error as exc:
+                log.warning("listening for store changes failed (%s); polling meanwhile", exc)
+                self._stop.wait(self.RECONNECT_SECONDS)

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import cast
 
 from sqlalchemy import delete
+from sqlalchemy import select as sa_select
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from app import models as m
@@ -23,26 +26,53 @@ def relink_editions(session: Session, document_id: int) -> None:
 
 
 def relink_group(session: Session, issuer: str | None, province: str | None) -> None:
-    """Recompute every lineage link among the editions of one issuer: after an import, a replacement or a
-    deletion an edition may have come between two others, or gone from between them."""
+    """Bring the lineage among the editions of one issuer up to date: after an import, a replacement or a
+    deletion an edition may have come between two others, or gone from between them.
+
+    Each edition with a ledger is linked to the latest earlier-year edition with a ledger. Only the
+    pairs of editions that are new are matched (their tasks loaded and compared); links between
+    editions that are no longer neighbours are deleted; the others are kept as they are.
+    """
     editions = _editions(session, issuer, province)
     ids = [row_id(d) for d in editions]
-    tasks = _task_items(session, ids)
-    session.execute(
-        delete(m.TaskLineage).where(
-            col(m.TaskLineage.task_id).in_(select(m.Task.id).where(col(m.Task.document_id).in_(ids)))
-        )
-    )
+    with_tasks = set(session.exec(select(m.Task.document_id).where(col(m.Task.document_id).in_(ids)).distinct()))
+    wanted: set[tuple[int, int]] = set()  # (previous edition, edition)
     previous: m.Document | None = None
     for doc in editions:
-        if previous is not None and previous.year < doc.year:
-            session.add_all(
-                m.TaskLineage(task_id=x.current, previous_id=x.previous, score=x.score)
-                for x in link(tasks[row_id(previous)], tasks[row_id(doc)])
+        if row_id(doc) not in with_tasks:
+            continue  # an edition without a ledger has no tasks to continue
+        if previous is None or previous.year < doc.year:
+            if previous is not None:
+                wanted.add((row_id(previous), row_id(doc)))
+            previous = doc
+    existing = _linked_pairs(session, ids)
+    for before, after in existing - wanted:
+        session.execute(
+            delete(m.TaskLineage).where(
+                col(m.TaskLineage.task_id).in_(select(m.Task.id).where(col(m.Task.document_id) == after)),
+                col(m.TaskLineage.previous_id).in_(select(m.Task.id).where(col(m.Task.document_id) == before)),
             )
-        if tasks[row_id(doc)] and (previous is None or previous.year < doc.year):
-            previous = doc  # an edition without a ledger has no tasks to continue
+        )
+    for before, after in sorted(wanted - existing):
+        session.add_all(
+            m.TaskLineage(task_id=x.current, previous_id=x.previous, score=x.score)
+            for x in match_tasks(session, before, after)
+        )
     session.flush()
+
+
+def _linked_pairs(session: Session, document_ids: Sequence[int]) -> set[tuple[int, int]]:
+    """(previous edition, edition) of the lineage links stored among these documents."""
+    earlier = aliased(m.Task)
+    rows = session.execute(
+        sa_select(col(earlier.document_id), col(m.Task.document_id))
+        .select_from(m.TaskLineage)
+        .join(m.Task, col(m.Task.id) == col(m.TaskLineage.task_id))
+        .join(earlier, col(earlier.id) == col(m.TaskLineage.previous_id))
+        .where(col(m.Task.document_id).in_(document_ids))
+        .distinct()
+    )
+    return {(cast(int, before), cast(int, after)) for before, after in rows}
 
 
 def match_tasks(session: Session, before: int, after: int) -> list[Link]:

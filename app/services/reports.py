@@ -19,8 +19,7 @@ from app.models import row_id
 from app.search.index import SearchIndex
 from app.services import audit
 from app.services.catalogue import Window, resolve_department
-from app.services.importer import bump_generation
-from app.services.indexing import StoreRecords, report_records
+from app.services.indexing import StoreRecords, bump_generation, record_changes
 from app.services.progress import NOT_STARTED, matches, task_etag, task_progress
 from app.services.tokens import Principal
 
@@ -97,6 +96,8 @@ def create_report(
         )
         session.add(report)
         session.flush()
+        # In the change log with the report itself: every replica's index catches up from it.
+        record_changes(session, records=[f"report:{i}" for i in (row_id(report), *replaced)])
         after = task_progress(session, [task_id]).get(task_id, NOT_STARTED)
         audit.record(
             session,
@@ -136,17 +137,16 @@ def list_reports(
 
 
 def index_publisher(index: SearchIndex, engine: Engine) -> Publisher:
-    """The one place a committed report reaches the search index (a change log would hook here too).
+    """The one place a committed report reaches this process's search index at once.
 
-    A failure here leaves the store right and the index behind it; the index's generation is
-    then older than the store's, so the next sync or start rebuilds it.
+    The report is in the change log already (written with it), so this is the catch-up every
+    replica makes at its next sync, made now. A failure here leaves the store right and the
+    index behind it, and the next sync catches up.
     """
 
     def publish(written: list[int], replaced: list[int]) -> None:
         try:
-            with Session(engine) as session:
-                records = report_records(session, written)
-            index.update_records(StoreRecords(engine), records, delete_uids=[f"report:{i}" for i in replaced])
+            index.sync(StoreRecords(engine), force=True)
         except Exception:
             log.exception("report %s stored but not yet searchable; the next index sync catches up", written)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 from collections import OrderedDict
@@ -31,6 +32,7 @@ from app.services.catalogue import Window, check_target_group, resolve_departmen
 from app.services.indexing import StoreRecords
 from app.services.repair import repairs_damage
 
+log = logging.getLogger(__name__)
 SUGGEST_MAX_CHARS = 50
 LEDGER_KINDS = ("task", "key_point")
 PINYIN_VOCABULARY = 5000  # most frequent index words per field that get a pinyin reading
@@ -52,6 +54,7 @@ class SearchFilters:
     document: int | None = None
     year: int | None = None
     province: str | None = None
+    issuer: str | None = None
 
 
 class ResultCache:
@@ -102,6 +105,7 @@ class SearchService:
         self.sync_seconds = sync_seconds
         self._names: tuple[int, list[str], dict[int, s.DocumentRef]] | None = None
         self._pinyin_table: tuple[int, PinyinTable] | None = None
+        self._pinyin_refresh = threading.Thread()  # never started: no refresh running
 
     @repairs_damage
     def search(self, q: str, filters: SearchFilters, window: Window) -> s.SearchResponse:
@@ -254,25 +258,40 @@ class SearchService:
         return ParsedQuery(parsed.text, clauses), typed
 
     def _pinyin(self) -> PinyinTable:
-        # Built on first use per index build: a few thousand words, tenths of a second.
-        if self._pinyin_table is None or self._pinyin_table[0] != self.index.generation:
+        # Built on first use: a few thousand words, tenths of a second to a second. After a
+        # write (a new index generation) the old readings keep answering while the new table
+        # is made off the request path, so the first search after every write does not pay it.
+        current = self._pinyin_table
+        if current is None:
+            current = self._pinyin_table = (self.index.generation, self._build_pinyin())
+        elif current[0] != self.index.generation and not self._pinyin_refresh.is_alive():
+            self._pinyin_refresh = threading.Thread(target=self._refresh_pinyin, name="kepu-pinyin", daemon=True)
+            self._pinyin_refresh.start()
+        return current[1]
+
+    def _refresh_pinyin(self) -> None:
+        try:
             generation = self.index.generation
-            with self.index.reading() as searcher:
-                reader = searcher.reader()
-                frequent = [
-                    (text.decode("utf-8") if isinstance(text, bytes) else text, math.log1p(freq))
-                    for fieldname in ("title", "body")
-                    for freq, text in reader.most_frequent_terms(fieldname, PINYIN_VOCABULARY)
-                ]
-            segmenter = self.index.segmenter
-            vocabulary = [
-                *((name, UNIT_PINYIN_WEIGHT) for name in self.directory.all_spellings()),
-                *((name, ACTIVITY_PINYIN_WEIGHT) for name in self._names_list()),
-                *((term, 1.0) for term in (segmenter.terms if segmenter else [])),
-                *frequent,
+            self._pinyin_table = (generation, self._build_pinyin())
+        except Exception:  # the index closed meanwhile: the next search tries again
+            log.warning("pinyin table refresh failed; the previous one keeps answering", exc_info=True)
+
+    def _build_pinyin(self) -> PinyinTable:
+        with self.index.reading() as searcher:
+            reader = searcher.reader()
+            frequent = [
+                (text.decode("utf-8") if isinstance(text, bytes) else text, math.log1p(freq))
+                for fieldname in ("title", "body")
+                for freq, text in reader.most_frequent_terms(fieldname, PINYIN_VOCABULARY)
             ]
-            self._pinyin_table = (generation, PinyinTable(vocabulary))
-        return self._pinyin_table[1]
+        segmenter = self.index.segmenter
+        vocabulary = [
+            *((name, UNIT_PINYIN_WEIGHT) for name in self.directory.all_spellings()),
+            *((name, ACTIVITY_PINYIN_WEIGHT) for name in self._names_list()),
+            *((term, 1.0) for term in (segmenter.terms if segmenter else [])),
+            *frequent,
+        ]
+        return PinyinTable(vocabulary)
 
     def _canonical(self, filters: SearchFilters) -> SearchFilters:
         check_target_group(filters.target_group)
@@ -290,8 +309,11 @@ class SearchService:
         province = filters.province.strip() if filters.province else None
         if province is not None and province not in {d.province for d in self._documents().values()}:
             raise InvalidParameter(f"no provincial edition of {province!r} is stored")
+        issuer = filters.issuer.strip() if filters.issuer else None
+        if issuer is not None and issuer not in {d.issuer for d in self._documents().values()}:
+            raise InvalidParameter(f"no stored edition was issued by {issuer!r}")
         return SearchFilters(
-            filters.kind, department, section, filters.target_group, filters.document, filters.year, province
+            filters.kind, department, section, filters.target_group, filters.document, filters.year, province, issuer
         )
 
     def _documents(self) -> dict[int, s.DocumentRef]:
@@ -306,7 +328,7 @@ class SearchService:
             with Session(self.engine) as session:
                 names = list(session.exec(select(m.Activity.name)).all())
                 docs = {
-                    d.id: s.DocumentRef(id=d.id, year=d.year, title=d.title, province=d.province)
+                    d.id: s.DocumentRef(id=d.id, year=d.year, title=d.title, province=d.province, issuer=d.issuer)
                     for d in session.exec(select(m.Document))
                 }
             self._names = (self.index.generation, names, docs)  # type: ignore[assignment]
@@ -376,27 +398,34 @@ def _filter_query(
 
 def _editions(documents: dict[int, s.DocumentRef], filters: SearchFilters, query_year: int | None) -> list[int]:
     """The documents a year (filtered on or typed in the query) and a province select; [] when none selects."""
-    if filters.year is None and query_year is None and filters.province is None:
+    if filters.year is None and query_year is None and filters.province is None and filters.issuer is None:
         return []
     chosen = [
         i
         for i, d in documents.items()
-        if filters.year in (None, d.year) and query_year in (None, d.year) and filters.province in (None, d.province)
+        if filters.year in (None, d.year)
+        and query_year in (None, d.year)
+        and filters.province in (None, d.province)
+        and filters.issuer in (None, d.issuer)
     ]
     return chosen or [0]  # a year typed in the query and another filtered on: no document has both
 
 
 def _edition_facets(ranker: Ranker, matched: Docs, documents: dict[int, s.DocumentRef]) -> dict[str, dict[str, int]]:
-    """Hits per document and per year: facets over the stored editions, computed from the document field."""
+    """Hits per document, per year and per province: facets over the stored editions, computed from the
+    document field."""
     per_document: dict[str, int] = {}
     per_year: dict[str, int] = {}
+    per_province: dict[str, int] = {}
     for document_id, ref in sorted(documents.items(), key=lambda kv: (-kv[1].year, kv[0])):
         held = ranker.docs_with("document", (str(document_id),))
         count = int(np.intersect1d(matched, held, assume_unique=True).size)
         if count:
             per_document[str(document_id)] = count
             per_year[str(ref.year)] = per_year.get(str(ref.year), 0) + count
-    return {"year": per_year, "document": per_document}
+            if ref.province:
+                per_province[ref.province] = per_province.get(ref.province, 0) + count
+    return {"year": per_year, "document": per_document, "province": per_province}
 
 
 def _has_cjk(text: str) -> bool:

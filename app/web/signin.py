@@ -84,9 +84,12 @@ def login_csrf(request: Request) -> str:
     return request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(24)
 
 
-def set_login_csrf(response: Response, value: str) -> None:
+def set_login_csrf(request: Request, response: Response, value: str) -> None:
     """Remember the login form's CSRF value in a cookie only /login sees."""
-    response.set_cookie(LOGIN_CSRF_COOKIE, value, httponly=True, samesite="strict", path="/login", max_age=3600)
+    secure = _settings(request).env == "production"
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE, value, httponly=True, samesite="strict", secure=secure, path="/login", max_age=3600
+    )
 
 
 FIELD_MESSAGES = {
