@@ -34,7 +34,7 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _wait_ready(url: str, server: subprocess.Popen[bytes], within: float = 90) -> None:
+def _wait_ready(url: str, server: subprocess.Popen[bytes], within: float = 300) -> None:
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         if server.poll() is not None:

@@ -31,6 +31,8 @@ from .conftest import SEED, PostgresServer
 from .faults import FaultyProxy
 from .live import KEPU, free_port, serving
 
+# The tracking pages warn on stderr without a secret; these tests read stderr line by line.
+QUIET = {"KEPU_SECRET_KEY": "x" * 40}
 TIMEOUTS = {"KEPU_DB_CONNECT_TIMEOUT": "2", "KEPU_DB_POOL_TIMEOUT": "2", "KEPU_DB_STATEMENT_TIMEOUT": "2"}
 
 
@@ -138,7 +140,7 @@ class TestCommandLineAgainstAStoreThatIsDown:
     @pytest.mark.parametrize("command", [["stats"], ["migrate"], ["reindex"], ["serve", "--port", "0"]])
     def test_one_line_not_a_traceback(self, tmp_path: Path, command: list[str]) -> None:
         nobody = f"postgresql://postgres@127.0.0.1:{free_port()}/kepu"
-        env = {**os.environ, "KEPU_DATA_DIR": str(tmp_path / "data"), "DATABASE_URL": nobody}
+        env = {**os.environ, **QUIET, "KEPU_DATA_DIR": str(tmp_path / "data"), "DATABASE_URL": nobody}
         result = subprocess.run([*KEPU, *command], env=env, capture_output=True, text=True, timeout=60)
         assert result.returncode == 1, result.stderr
         lines = result.stderr.strip().splitlines()
@@ -148,7 +150,7 @@ class TestCommandLineAgainstAStoreThatIsDown:
 
     def test_import_as_well(self, tmp_path: Path) -> None:
         nobody = f"postgresql://postgres@127.0.0.1:{free_port()}/kepu"
-        env = {**os.environ, "KEPU_DATA_DIR": str(tmp_path / "data"), "DATABASE_URL": nobody}
+        env = {**os.environ, **QUIET, "KEPU_DATA_DIR": str(tmp_path / "data"), "DATABASE_URL": nobody}
         result = subprocess.run([*KEPU, "import", str(SEED)], env=env, capture_output=True, text=True, timeout=60)
         assert result.returncode == 1 and len(result.stderr.strip().splitlines()) == 1, result.stderr
 
@@ -156,7 +158,7 @@ class TestCommandLineAgainstAStoreThatIsDown:
 @pytest.mark.slow
 class TestImportChecksTheSizeFirst:
     def test_dev_zero_is_refused_without_reading_it_all(self, tmp_path: Path) -> None:
-        env = {**os.environ, "KEPU_DATA_DIR": str(tmp_path / "data"), "KEPU_MAX_NOTICE_BYTES": "100000"}
+        env = {**os.environ, **QUIET, "KEPU_DATA_DIR": str(tmp_path / "data"), "KEPU_MAX_NOTICE_BYTES": "100000"}
         result = subprocess.run(
             [*KEPU, "import", "--dry-run", "/dev/zero"], env=env, capture_output=True, text=True, timeout=60
         )
@@ -167,7 +169,7 @@ class TestImportChecksTheSizeFirst:
         huge = tmp_path / "huge.txt"
         with huge.open("wb") as handle:
             handle.truncate(50 * 1024**3)  # sparse: 50 GiB on paper, nothing on disk
-        env = {**os.environ, "KEPU_DATA_DIR": str(tmp_path / "data")}
+        env = {**os.environ, **QUIET, "KEPU_DATA_DIR": str(tmp_path / "data")}
         result = subprocess.run([*KEPU, "import", "--dry-run", str(huge)], env=env, capture_output=True, text=True)
         assert result.returncode == 1
         assert "53,687,091,200 bytes is over the 5,000,000-byte limit" in result.stderr

@@ -16,7 +16,18 @@ from sqlalchemy import Engine
 from app.config import Settings
 from app.main import create_app
 
-PAGES = ["/", "/?q=科幻", "/?q=科协+科幻&page=2", "/tasks/6", "/key-points/1", "/activities/1", "/overview", "/nowhere"]
+PAGES = [
+    "/",
+    "/?q=科幻",
+    "/?q=科协+科幻&page=2",
+    "/tasks/6",
+    "/key-points/1",
+    "/activities/1",
+    "/overview",
+    "/progress",
+    "/login",
+    "/nowhere",
+]
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.DOTALL)
 
 

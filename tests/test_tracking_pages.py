@@ -189,7 +189,7 @@ def test_progress_page_draws_units_and_key_points(web: TestClient, store: Engine
     html = web.get("/progress").text
     assert 'id="progress-units"' in html and 'id="progress-key-points"' in html
     assert re.search(r'data-stale="false">教育部<', html)
-    assert re.search(r'style="fill:#b71c1c;font-weight:bold" data-stale="true">中国科协 ⚠<', html)
+    assert re.search(r'fill="#b71c1c" font-weight="bold" data-stale="true">中国科协 ⚠<', html)
     assert "已完成 1" in html
 
 

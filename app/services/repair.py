@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import functools
 import logging
-import pickle
-import struct
 import threading
 import time
-import zlib
 from collections.abc import Callable
 from typing import Concatenate, ParamSpec, Protocol, TypeVar
 
@@ -19,18 +16,12 @@ from app.search.index import SearchIndex
 from app.search.source import RecordSource
 
 log = logging.getLogger(__name__)
-# What reading a truncated or overwritten segment raises (read, not memory-mapped: see
-# SearchIndex): short reads, bad offsets, broken compression or pickles.
-DAMAGE: tuple[type[Exception], ...] = (
-    OSError,
-    EOFError,
-    struct.error,
-    zlib.error,
-    pickle.UnpicklingError,
-    ValueError,
-    IndexError,
-    KeyError,
-)
+# What reading a truncated or overwritten segment raises varies with where the damage
+# falls (short reads, bad offsets, broken compression or pickles, absurd lengths): any
+# failure while answering from the index, other than the client's or the store's, is
+# taken as damage. The index is always rebuildable from the store, the rebuilds are rate
+# limited, and the traceback is logged, so a plain bug still shows.
+DAMAGE: tuple[type[Exception], ...] = (Exception,)
 REPAIR_COOLDOWN_SECONDS = 30.0
 _repairs: dict[int, tuple[float, threading.Thread]] = {}
 _repairs_lock = threading.Lock()

@@ -42,7 +42,8 @@ def _bars(name: str, title: str, desc: str, rows: list[tuple[str, s.StatusCounts
         x += 80
     for i, (label, counts, stale) in enumerate(rows):
         y = 30 + i * ROW
-        colour = f' style="fill:{STALE};font-weight:bold"' if stale else ""
+        # Presentation attributes, not style="": the pages' CSP allows no inline style.
+        colour = f' fill="{STALE}" font-weight="bold"' if stale else ""
         mark = " ⚠" if stale else ""
         short = label if len(label) <= 14 else label[:13] + "…"
         out.append(
