@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic.config import JsonDict
 
 from app.domain.vocabulary import (
     ActivityKind,
@@ -494,25 +495,24 @@ class ReportCreate(BaseModel):
 CHINA = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
 
 
+REPORT_EXAMPLE: JsonDict = {
+    "id": 1,
+    "task": {"id": 9, "number": 9},
+    "department": "教育部",
+    "status": "in_progress",
+    "note": "已印发实施方案,完成首批教师培训。",
+    "reported_on": "2023-06-30",
+    "author": "教育部",
+    "corrects": None,
+    "corrected_by": None,
+    "created_at": "2023-06-30T08:00:00Z",
+}
+
+
 class ReportPublic(BaseModel):
     """A stored progress report; a corrected one names its correction."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "example": {
-                "id": 1,
-                "task": {"id": 9, "number": 9},
-                "department": "教育部",
-                "status": "in_progress",
-                "note": "已印发实施方案,完成首批教师培训。",
-                "reported_on": "2023-06-30",
-                "author": "教育部",
-                "corrects": None,
-                "corrected_by": None,
-                "created_at": "2023-06-30T08:00:00Z",
-            }
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"example": REPORT_EXAMPLE})
 
     id: int
     task: TaskRef
@@ -530,22 +530,7 @@ class ReportWritten(ReportPublic):
     """The report just written, with the task's new status and version (its ETag)."""
 
     model_config = ConfigDict(
-        json_schema_extra={
-            "example": {
-                "id": 1,
-                "task": {"id": 9, "number": 9},
-                "department": "教育部",
-                "status": "in_progress",
-                "note": "已印发实施方案,完成首批教师培训。",
-                "reported_on": "2023-06-30",
-                "author": "教育部",
-                "corrects": None,
-                "corrected_by": None,
-                "created_at": "2023-06-30T08:00:00Z",
-                "task_status": "in_progress",
-                "etag": '"task-9-1"',
-            }
-        }
+        json_schema_extra={"example": {**REPORT_EXAMPLE, "task_status": "in_progress", "etag": '"task-9-1"'}}
     )
 
     task_status: TaskStatus

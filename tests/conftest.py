@@ -113,6 +113,14 @@ def seeded_engine(
 
 
 @pytest.fixture
+def store(engine: Engine, notice: ParsedNotice) -> Engine:
+    """A fresh store holding the seed, for tests that write to it."""
+    with unit_of_work(engine) as session:
+        import_notice(session, notice, source_name=SEED.name)
+    return engine
+
+
+@pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Settings pointing into a temporary data directory."""
     return Settings(KEPU_DATA_DIR=tmp_path / "data")

@@ -12,19 +12,11 @@ from sqlmodel import Session, select
 
 from app.db import unit_of_work
 from app.models import Document
-from app.parser import ParsedNotice, parse_notice
+from app.parser import parse_notice
 from app.search.index import SearchIndex
 from app.services import indexing as indexing_module
 from app.services.importer import import_notice
 from app.services.indexing import StoreRecords, iter_records, read_store_version
-
-
-@pytest.fixture
-def store(engine: Engine, notice: ParsedNotice) -> Engine:
-    """A fresh store holding the seed."""
-    with unit_of_work(engine) as session:
-        import_notice(session, notice)
-    return engine
 
 
 @pytest.fixture

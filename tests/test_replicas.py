@@ -20,7 +20,7 @@ from app.db import make_engine, unit_of_work
 from app.domain.departments import load_directory
 from app.errors import DocumentConflict
 from app.migrate import alembic_config, upgrade
-from app.parser import ParsedNotice, parse_notice
+from app.parser import parse_notice
 from app.search.index import SearchIndex
 from app.services import indexing
 from app.services.catalogue import Window
@@ -81,14 +81,6 @@ def _answers(service: SearchService) -> list[tuple[str, int, dict[str, dict[str,
         assert len(items) == len(set(items)), f"{q}: a record came back twice"
         answers.append((q, response.total, response.facets, sorted(items)))
     return answers
-
-
-@pytest.fixture
-def store(engine: Engine, notice: ParsedNotice) -> Engine:
-    """A fresh store holding the seed."""
-    with unit_of_work(engine) as session:
-        import_notice(session, notice)
-    return engine
 
 
 @pytest.fixture

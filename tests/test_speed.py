@@ -16,9 +16,7 @@ from whoosh import query as wq
 from whoosh.index import FileIndex, create_in
 from whoosh.searching import Searcher
 
-from app.db import unit_of_work
 from app.domain.departments import DepartmentDirectory, load_directory
-from app.parser import ParsedNotice
 from app.search import ranking
 from app.search.errors import QueryError
 from app.search.highlight import densest_window, snippet
@@ -29,7 +27,6 @@ from app.search.ranking import K1, SEGMENTS, B, Hits, Ranker, SubstringPhrase
 from app.search.schema import build_schema
 from app.search.text import fold
 from app.search.understanding import understand
-from app.services.importer import import_notice
 from app.services.indexing import StoreRecords
 from app.services.search import SearchService
 from bench.quality import JUDGED_QUERIES, load_judged
@@ -73,14 +70,6 @@ class TestDensestWindow:
 
 
 # --- the array evaluation against a straightforward one --------------------------------
-
-
-@pytest.fixture
-def store(engine: Engine, notice: ParsedNotice) -> Engine:
-    """A fresh store holding the seed."""
-    with unit_of_work(engine) as session:
-        import_notice(session, notice)
-    return engine
 
 
 @pytest.fixture

@@ -18,21 +18,10 @@ from app import models as m
 from app.config import Settings
 from app.db import unit_of_work
 from app.main import create_app
-from app.parser import ParsedNotice
-from app.services.importer import import_notice
 
-from .conftest import SEED
 from .tracking import bearer, make_token
 
 TODAY = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date()
-
-
-@pytest.fixture
-def store(engine: Engine, notice: ParsedNotice) -> Engine:
-    """A fresh store holding the seed, for tests that write."""
-    with unit_of_work(engine) as session:
-        import_notice(session, notice, source_name=SEED.name)
-    return engine
 
 
 @pytest.fixture
