@@ -372,7 +372,14 @@ class QueryReport(BaseModel):
     year: int | None = Field(default=None, description="The edition year the query selected (2023年 …).")
     relaxed: bool = Field(
         default=False,
-        description="True when fewer than a few records hold every word: records holding most of them follow.",
+        description=(
+            "True when fewer records than a page hold every word: records holding most of them follow"
+            " the full matches (items[].partial), so a page is never empty or short when something is close."
+        ),
+    )
+    full_matches: int | None = Field(
+        default=None,
+        description="How many of `total` hold every word (the rest are relaxed matches); null for a filter-only query.",
     )
     dropped: list[str] = Field(default_factory=list, description="The words the relaxed matches do without.")
     notes: list[str] = Field(default_factory=list, description="What was ignored and why, in Chinese.")

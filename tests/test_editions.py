@@ -391,16 +391,19 @@ def test_highlighted_changes_are_escaped() -> None:
 class TestSearchAcrossEditions:
     def test_year_facet_counts_both_editions(self, two_editions: tuple[TestClient, dict[str, int]]) -> None:
         client, ids = two_editions
-        body = client.get("/api/v1/search", params={"q": "科技活动周"}).json()
-        assert body["facets"]["year"] == {"2024": 2, "2023": 2}  # task and key point 9 in each edition
-        assert body["facets"]["document"] == {str(ids["2024-next-year.txt"]): 2, str(ids["seed"]): 2}
+        # Quoted: only records holding it (a short page of an unquoted query is filled with partial ones).
+        body = client.get("/api/v1/search", params={"q": '"科技活动周"'}).json()
+        # 全国科技活动周, 气象科技活动周 and key point 9 in each edition
+        assert body["facets"]["year"] == {"2024": 3, "2023": 3}
+        assert body["facets"]["document"] == {str(ids["2024-next-year.txt"]): 3, str(ids["seed"]): 3}
         assert {item["document"]["year"] for item in body["items"]} == {2023, 2024}
 
     def test_year_filter_keeps_one_edition(self, two_editions: tuple[TestClient, dict[str, int]]) -> None:
         client, _ = two_editions
         body = client.get("/api/v1/search", params={"q": "科技活动周", "year": 2024}).json()
         full = [(i["kind"], i["number"]) for i in body["items"] if not i["partial"]]
-        assert full == [("task", 43), ("key_point", 9)]  # 气象科技活动周 and key point 9, as in 2023's 46 and 9
+        # 全国科技活动周, 气象科技活动周 and key point 9, as in 2023's 15, 46 and 9
+        assert full == [("task", 14), ("task", 43), ("key_point", 9)]
         assert {item["document"]["year"] for item in body["items"]} == {2024}  # relaxed matches too
         assert body["facets"]["year"] == {"2024": body["total"]}
         unknown = client.get("/api/v1/search", params={"q": "科普", "year": 2019})
@@ -420,9 +423,9 @@ class TestSearchAcrossEditions:
 
     def test_search_page_shows_years_and_a_year_facet(self, two_editions: tuple[TestClient, dict[str, int]]) -> None:
         client, _ = two_editions
-        html = client.get("/", params={"q": "科技活动周"}).text
+        html = client.get("/", params={"q": '"科技活动周"'}).text
         assert 'data-facet="year" data-value="2023"' in html and 'data-facet="year" data-value="2024"' in html
-        assert html.count('data-year="2024"') == 2 and html.count('data-year="2023"') == 2
+        assert html.count('data-year="2024"') == 3 and html.count('data-year="2023"') == 3
         narrowed = client.get("/", params={"q": "科技活动周", "year": 2023}).text
         assert 'data-year="2024"' not in narrowed and narrowed.count('data-year="2023"') >= 2
 

@@ -265,6 +265,40 @@ class TestWhatPeopleType:
         partial = [item["partial"] for item in body["items"]]
         assert partial == sorted(partial), "full matches come before partial ones"
 
+    def test_a_short_page_is_filled_with_partial_matches_after_the_full_ones(self, client: TestClient) -> None:
+        # Only tasks 6 and 64 hold both words: the rest of the page holds one of them.
+        body = _search(client, "科协 科幻")
+        assert body["query"]["full_matches"] == 2 and body["query"]["relaxed"] is True
+        assert [item["number"] for item in body["items"][:2]] == [6, 64]
+        assert [item["partial"] for item in body["items"]] == [False] * 2 + [True] * (len(body["items"]) - 2)
+        assert len(body["items"]) >= 10 and body["total"] == len(body["items"])
+
+    def test_a_literal_word_outweighs_a_synonym_when_relaxing(self, client: TestClient) -> None:
+        # No record holds 资助; 62 and 45 hold 出版 itself, 24 only 资金 (a synonym of 资助)
+        # and 28 only 图书 (a synonym of 出版): the literal word earns more of the weight.
+        numbers = [item["number"] for item in _search(client, "科普 作品 出版 资助")["items"]]
+        assert max(numbers.index(45), numbers.index(62)) < min(numbers.index(24), numbers.index(28))
+
+    def test_a_unit_finds_the_tasks_every_member_unit_takes_part_in_last(self, client: TestClient) -> None:
+        # Task 55 is 中国科协牵头,各成员单位参与: 工信部 takes part without being named.
+        body = _search(client, "工信部")
+        unit, items = body["query"]["tokens"][0]["department"], body["items"]
+        named = [item["number"] for item in items if any(d["name"] == unit for d in item["departments"])]
+        assert named and [item["number"] for item in items] == [*named, 55]
+        assert not items[-1]["partial"]
+
+    @pytest.mark.parametrize("q", ["科技活动周", "哪里有科技活动周"])
+    def test_a_lone_character_stays_with_its_word(self, client: TestClient, q: str) -> None:
+        # 周 ends 全国科技活动周 (task 15) without beginning any of its bigrams.
+        body = _search(client, q)
+        full = [item["number"] for item in body["items"] if not item["partial"]]
+        assert full[0] == 15 and 46 in full
+        assert all(len(t["term"]) > 1 for t in body["query"]["tokens"] if t["usage"] == "search")
+
+    def test_a_five_year_plan_finds_its_years(self, client: TestClient) -> None:
+        # The notice writes 2021—2025年 (key point 9), never 十四五.
+        assert [(i["kind"], i["number"]) for i in _search(client, "十四五")["items"]] == [("key_point", 9)]
+
     def test_no_relaxation_when_enough_match(self, client: TestClient) -> None:
         body = _search(client, "科普 活动")
         assert body["query"]["relaxed"] is False and not any(item["partial"] for item in body["items"])

@@ -37,6 +37,14 @@ class TestPages:
         assert "<em>科幻</em>" in page
         assert 'data-facet="department" data-value="中国科协"' in page
 
+    def test_partial_matches_are_marked_where_they_begin(self, client: TestClient) -> None:
+        # 科协 科幻: tasks 6 and 64 hold both words, then the page is filled with partial ones.
+        page = client.get("/", params={"q": "科协 科幻"}, headers=HTML).text
+        hits = re.findall(r'<li class="hit( partial)?" data-kind="(\w+)" data-number="(\d*)"', page)
+        assert [(p, n) for p, _, n in hits[:2]] == [("", "6"), ("", "64")] and all(p for p, _, _ in hits[2:])
+        assert page.count("以下为部分匹配") == 1 and "未找到同时包含全部词语的结果" not in page
+        assert page.index("以下为部分匹配") > page.index('data-number="64"')
+
     def test_snippets_cannot_inject_markup(self, engine: Engine, settings: Settings) -> None:
         # A notice whose own text holds markup: snippets are rendered with |safe, so the
         # highlighter's escaping is all that stands between it and the page.

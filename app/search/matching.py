@@ -2,7 +2,7 @@
 
 Ranking follows the order of Meilisearch's rules, with BM25F underneath:
 1. words — records holding every required clause come first; when fewer than
-   RELAX_BELOW do, records holding most of the query's weight follow, ordered by that
+   RELAX_BELOW (a page) do, records holding most of the query's weight follow, ordered by that
    share (each clause, or each part of a compound, weighs its idf, so the rarest words
    count most, as Meilisearch's "frequency" matching strategy and Elasticsearch's
    minimum_should_match do; a clause matching nothing is dropped). Phrases and OR groups
@@ -19,15 +19,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from app.search.query import Clause, CompiledQuery
+from app.search.query import SYNONYM_BOOST, Clause, CompiledQuery
 from app.search.ranking import EMPTY, Docs, Hits, Ranker, Scores, contains
 from app.search.text import fold
 
-RELAX_BELOW = 3
+RELAX_BELOW = 10
+FEW_FULL_MATCHES = 3  # below this, relaxed records may hold less than MIN_COVERAGE
 PROXIMITY_POOL = 50  # only the best full matches are read back for the proximity check
 VERBATIM_BONUS = 0.3  # × the share of clauses that stand verbatim in the record
 ADJACENT_BONUS = 0.5  # × the share of neighbouring clauses that stand side by side
 MIN_COVERAGE = 0.5  # a relaxed record holds at least this share of the query's weight
+SYNONYM_SHARE = SYNONYM_BOOST  # a clause met only through a synonym earns this share of its weight
 
 
 @dataclass
@@ -72,33 +74,45 @@ def _relax(ranker: Ranker, compiled: CompiledQuery, allowed: Docs | None, full: 
     clause that cannot be relaxed (phrases, OR groups); exclusions still hold.
     """
     fixed = [c for c in compiled.required if not c.relaxable]
-    units: list[tuple[str, Hits]] = []  # what is weighed: each clause, or its parts
+    # What is weighed: each clause, or its parts; with, per match, the share of the weight it earns.
+    units: list[tuple[str, Hits, Scores]] = []
     dropped: list[str] = []
     for clause in (c for c in compiled.required if c.relaxable):
         whole = _within(ranker.scores(clause.query), allowed, ranker.size)
         pieces = [(text, _within(ranker.scores(q), allowed, ranker.size)) for text, q in clause.parts]
         pieces = [(text, h) for text, h in pieces if len(h)]
         if len(pieces) > 1:
-            units.extend(pieces)
+            units.extend((text, h, np.ones(len(h))) for text, h in pieces)
         elif len(whole):
-            units.append((clause.text, whole))
+            earned = np.ones(len(whole))
+            if clause.literal is not None:
+                literal = ranker.scores(clause.literal).docs
+                earned[~contains(literal, whole.docs, ranker.size)] = SYNONYM_SHARE
+            units.append((clause.text, whole, earned))
         else:
             dropped.append(clause.text)
     if not units:
         return EMPTY, np.empty(0), dropped
     population = max(1, len(allowed) if allowed is not None else len(ranker.live_docs()))
-    weights = np.array([np.log(population / (1 + len(h))) + 1 for _, h in units])
-    docs = np.concatenate([h.docs for _, h in units])
-    scores = np.concatenate([h.scores for _, h in units])
-    shares = np.concatenate([np.full(len(h), w) for (_, h), w in zip(units, weights, strict=True)])
+    weights = np.array([np.log(population / (1 + len(h))) + 1 for _, h, _ in units])
+    docs = np.concatenate([h.docs for _, h, _ in units])
+    scores = np.concatenate([h.scores for _, h, _ in units])
+    shares = np.concatenate([earned * w for (_, _, earned), w in zip(units, weights, strict=True)])
     unique, inverse = np.unique(docs, return_inverse=True)
     coverage = np.bincount(inverse, weights=shares) / weights.sum()
+    # One character alone (周, 馆) says too little to stand for the query: a relaxed record
+    # must also hold a longer word.
+    longer = np.concatenate([np.full(len(h), len(text) > 1) for text, h, _ in units])
+    coverage[np.bincount(inverse, weights=longer) == 0] = 0.0
     summed = np.bincount(inverse, weights=scores)
-    # At least MIN_COVERAGE of the weight; less when that leaves too few to show.
+    # At least MIN_COVERAGE of the weight; with (almost) no full match, less when that
+    # leaves too few to show (never an empty page when something is close).
     outside = ~contains(full.docs, unique, ranker.size)
     wanted = RELAX_BELOW - len(full)
     levels = np.sort(coverage[outside])[::-1]
-    floor = min(MIN_COVERAGE, float(levels[min(wanted, levels.size) - 1])) if levels.size else 1.0
+    floor = MIN_COVERAGE
+    if len(full) < FEW_FULL_MATCHES and levels.size:
+        floor = min(MIN_COVERAGE, float(levels[min(wanted, levels.size) - 1]))
     keep = outside & (coverage >= floor - 1e-9)
     constraint = compiled.combined(fixed) if fixed else None
     if compiled.excluded is not None and constraint is None:
@@ -110,7 +124,7 @@ def _relax(ranker: Ranker, compiled: CompiledQuery, allowed: Docs | None, full: 
     best = _best(relaxed, 1, np.round(coverage, 6))
     if best:
         top = best[0][0]
-        dropped += [text for text, h in units if top not in h.docs]
+        dropped += [text for text, h, _ in units if top not in h.docs]
     return relaxed, np.round(coverage, 6), dropped
 
 

@@ -19,6 +19,7 @@ from app.domain.departments import DepartmentDirectory
 from app.search.analysis import bigrams, parts, words
 from app.search.errors import QueryError
 from app.search.ranking import SubstringPhrase
+from app.search.records import ALL_MEMBERS
 from app.search.text import fold
 
 SYNONYM_BOOST = 0.5
@@ -181,19 +182,21 @@ def _text_query(text: str, phrase: bool, boost: float = 1.0) -> wq.Query | None:
     return wq.Or(parts, boost=boost)
 
 
-def term_query(analysis: TermAnalysis) -> wq.Query:
-    """The Whoosh query for one analysed term."""
-    parts: list[wq.Query] = []
+def term_query(analysis: TermAnalysis, *, expand: bool = True) -> wq.Query:
+    """The Whoosh query for one analysed term (`expand=False`: without its synonyms)."""
+    alternatives: list[wq.Query] = []
     literal = _text_query(analysis.term, analysis.phrase)
     if literal is not None:
-        parts.append(literal)
+        alternatives.append(literal)
     if analysis.department:
-        parts.append(wq.Term("department", analysis.department, boost=UNIT_QUERY_BOOST))
-    for synonym in [] if analysis.excluded else analysis.synonyms:
+        alternatives.append(wq.Term("department", analysis.department, boost=UNIT_QUERY_BOOST))
+        # 各成员单位参与 includes this unit; a filter field, so these score 0 and come last.
+        alternatives.append(wq.Term("all_members", ALL_MEMBERS))
+    for synonym in analysis.synonyms if expand and not analysis.excluded else []:
         expanded = _text_query(synonym, phrase=False, boost=SYNONYM_BOOST)
         if expanded is not None:
-            parts.append(expanded)
-    return parts[0] if len(parts) == 1 else wq.Or(parts)
+            alternatives.append(expanded)
+    return alternatives[0] if len(alternatives) == 1 else wq.Or(alternatives)
 
 
 @dataclass(frozen=True)
@@ -206,6 +209,9 @@ class Clause:
     # What relaxation weighs one by one: the clause's words, and the parts of a compound
     # (科普基地 → 科普, 基地), so 科普教育基地 can answer 科普基地 when nothing holds it whole.
     parts: tuple[tuple[str, wq.Query], ...] = ()
+    # The clause without its synonyms: a record found only through a synonym weighs less
+    # when relaxing (资助 found as 资金 is weaker evidence than 资助 itself).
+    literal: wq.Query | None = None
 
 
 @dataclass
@@ -248,5 +254,10 @@ def build_query(parsed: ParsedQuery, directory: DepartmentDirectory) -> Compiled
         else:
             text = " OR ".join(t.text for t in clause)
             relaxable = len(clause) == 1 and not clause[0].phrase
-            required.append(Clause(text, combined, relaxable, _parts(clause_analyses[0]) if relaxable else ()))
+            if relaxable:
+                first = clause_analyses[0]
+                literal = term_query(first, expand=False) if first.synonyms else None
+                required.append(Clause(text, combined, True, _parts(first), literal))
+            else:
+                required.append(Clause(text, combined, False))
     return CompiledQuery(required, wq.Or(excluded) if excluded else None, analyses)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 Record = dict[str, Any]
+ALL_MEMBERS = "yes"  # the all_members field's one value
 
 
 def record_uid(kind: str, ref: int) -> str:
@@ -30,9 +31,10 @@ def make_record(
     sections: list[str],
     groups: list[str],
     extra: dict[str, Any] | None = None,
+    all_members: bool = False,
 ) -> Record:
     """The record Whoosh indexes; `units` are (name, full name, role) triples."""
-    return {
+    record: Record = {
         "uid": record_uid(kind, ref),
         "kind": kind,
         "ref": ref,
@@ -48,3 +50,6 @@ def make_record(
         "target_group": ",".join(groups),
         "extra": {"departments": [list(u) for u in units], **(extra or {})},
     }
+    if all_members:  # absent otherwise: an empty value would still be indexed as a term
+        record["all_members"] = ALL_MEMBERS
+    return record

@@ -8,7 +8,7 @@ from app.search.analysis import BigramTokenizer, JiebaTokenizer
 
 # Bump when the fields or analyzers change: an index built under another version is
 # rebuilt at start-up instead of being read with the wrong format.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # BM25F field weights: a key point's title says most, then body text, then the sub-word path.
 TITLE_BOOST = 3.0
@@ -33,6 +33,9 @@ def build_schema() -> Schema:
         grams=TEXT(analyzer=BigramTokenizer(), phrase=False, field_boost=GRAMS_BOOST),
         department=KEYWORD(stored=True, commas=True, scorable=True, field_boost=DEPARTMENT_FIELD_BOOST),
         lead=KEYWORD(stored=True, commas=True),
+        # "yes" on records every member unit takes part in (各成员单位参与): a unit named in a
+        # query finds them too, below the records that name it.
+        all_members=ID(),
         section=KEYWORD(stored=True, commas=True),
         target_group=KEYWORD(stored=True, commas=True),
         extra=STORED(),

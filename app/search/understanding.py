@@ -35,7 +35,7 @@ from app.search.text import fold
 
 _YEAR = re.compile(r"^((?:19|20)\d{2})年?度?$")
 _YEAR_SUFFIX = {"年", "年度"}
-LONG_RUN_WORDS = 3  # an unspaced run of this many words is read as a sentence
+LONG_RUN_WORDS = 4  # an unspaced run of this many words is read as a sentence
 
 
 @dataclass(frozen=True)
@@ -162,12 +162,21 @@ def understand(parsed: ParsedQuery, directory: DepartmentDirectory, *, years: se
     # A question or a long unspaced phrase is a sentence, not a name: each of its words is
     # a clause of its own, so relaxation can weigh them one by one (proximity still rewards
     # records that hold them side by side).
+    # A lone character (周, 馆) stays with the word before it: alone it would have to begin
+    # a bigram of the record, and 周 ends 科技活动周 without beginning one.
     sentence = any(w.usage != Usage.SEARCH for w in plain)
     run: list[_Word] = []
     for current in [*plain, None]:
         if current is not None and not current.gap_before and len(run) >= LONG_RUN_WORDS - 1:
             sentence = True
-        if current is None or current.usage != Usage.SEARCH or current.gap_before or sentence:
+        bound = (
+            current is not None
+            and current.usage == Usage.SEARCH
+            and bool(run)
+            and not current.gap_before
+            and len(current.folded) == 1
+        )
+        if not bound and (current is None or current.usage != Usage.SEARCH or current.gap_before or sentence):
             if run:
                 kept.append([Term("".join(w.text for w in run))])
             run = []

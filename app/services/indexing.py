@@ -326,6 +326,7 @@ def _ledger_records(
                 kp_units[kp_id],
                 [kp_section[kp_id]],
                 kp_groups[kp_id],
+                all_members=kp.all_member_units,
             )
         for task in tasks_by_doc[document_id]:
             task_id = row_id(task)
@@ -341,6 +342,7 @@ def _ledger_records(
                 task_units[task_id],
                 [kp_section[k] for k in task_points[task_id][:1]],
                 task_groups[task_id],
+                all_members=task.all_member_units,
             )
 
 

@@ -190,6 +190,7 @@ class SearchService:
                 else None,
                 year=understood.year,
                 relaxed=matched.relaxed > 0,
+                full_matches=None if understood.matches_everything else len(matched.hits) - matched.relaxed,
                 dropped=matched.dropped,
                 notes=understood.notes,
             ),
