@@ -295,6 +295,14 @@ class TestWhatPeopleType:
         assert full[0] == 15 and 46 in full
         assert all(len(t["term"]) > 1 for t in body["query"]["tokens"] if t["usage"] == "search")
 
+    def test_tasks_filed_under_a_key_point_follow_the_records_that_hold_the_words(self, client: TestClient) -> None:
+        # Key point 4 is 传承弘扬科学家精神; tasks 5, 44, 56 and 57 implement it without saying so.
+        items = _search(client, "科学家精神")["items"]
+        keys = [(item["kind"], item["number"]) for item in items]
+        holding = [k for k, item in zip(keys, items, strict=True) if "科学家精神" in item["title"] + item["snippet"]]
+        assert ("key_point", 4) in holding and ("task", 63) in holding
+        assert keys[len(holding) :] == [("task", n) for n in (5, 44, 56, 57)]
+
     def test_a_five_year_plan_finds_its_years(self, client: TestClient) -> None:
         # The notice writes 2021—2025年 (key point 9), never 十四五.
         assert [(i["kind"], i["number"]) for i in _search(client, "十四五")["items"]] == [("key_point", 9)]

@@ -38,7 +38,7 @@ from app.search.source import Changes, RecordSource, SourceVersion
 log = logging.getLogger(__name__)
 META = "kepu-meta.json"
 FACET_FIELDS = ("kind", "department", "section", "target_group")
-SCORED_FIELDS = ("title", "body", "grams")
+SCORED_FIELDS = ("title", "body", "grams", "context")
 REFRESH_CHECK_SECONDS = 0.5
 MIN_FOLLOW_SECONDS = 0.05  # a following thread never polls faster than this, whatever the setting
 DICTIONARY = "dictionary.txt"

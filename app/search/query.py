@@ -26,6 +26,8 @@ SYNONYM_BOOST = 0.5
 # A query that names a unit prefers that unit's records (the field's own weight in BM25F is
 # schema.DEPARTMENT_FIELD_BOOST; this is the query-time boost on top).
 UNIT_QUERY_BOOST = 2.0
+# Where a term's words are looked for; a phrase only in the record's own text.
+WORD_FIELDS = ("title", "body", "context")
 _QUOTES = {'"': '"', "“": "”", "「": "」"}
 
 
@@ -149,11 +151,12 @@ def analyse_term(term: Term, directory: DepartmentDirectory) -> TermAnalysis:
 
 def _words_query(tokens: list[str], phrase: bool) -> wq.Query:
     per_field = []
-    for fieldname in ("title", "body"):
+    for fieldname in WORD_FIELDS:
         if len(tokens) == 1:
             per_field.append(wq.Term(fieldname, tokens[0]))
         elif phrase:
-            per_field.append(wq.Phrase(fieldname, tokens))
+            if fieldname != "context":
+                per_field.append(wq.Phrase(fieldname, tokens))
         else:
             per_field.append(wq.And([wq.Term(fieldname, t) for t in tokens]))
     return wq.Or(per_field)

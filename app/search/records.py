@@ -32,6 +32,7 @@ def make_record(
     groups: list[str],
     extra: dict[str, Any] | None = None,
     all_members: bool = False,
+    context: str = "",
 ) -> Record:
     """The record Whoosh indexes; `units` are (name, full name, role) triples."""
     record: Record = {
@@ -44,6 +45,7 @@ def make_record(
         "title": title,
         "body": body,
         "grams": f"{title}\n{body}",
+        "context": context,
         "department": ",".join(u[0] for u in units),
         "lead": ",".join(u[0] for u in units if u[2] == "lead"),
         "section": ",".join(sections),

@@ -14,6 +14,8 @@ SCHEMA_VERSION = 4
 TITLE_BOOST = 3.0
 BODY_BOOST = 1.0
 GRAMS_BOOST = 0.5
+# A task's key point's title: the notice files the task under that topic, weakly.
+CONTEXT_BOOST = 0.3
 DEPARTMENT_FIELD_BOOST = 0.8
 
 
@@ -29,6 +31,7 @@ def build_schema() -> Schema:
         document=ID(stored=True),
         title=TEXT(analyzer=JiebaTokenizer(), stored=True, phrase=True, field_boost=TITLE_BOOST),
         body=TEXT(analyzer=JiebaTokenizer(), stored=True, phrase=True, field_boost=BODY_BOOST),
+        context=TEXT(analyzer=JiebaTokenizer(), phrase=False, field_boost=CONTEXT_BOOST),
         # No positions: a quoted phrase on this path is checked against the stored text.
         grams=TEXT(analyzer=BigramTokenizer(), phrase=False, field_boost=GRAMS_BOOST),
         department=KEYWORD(stored=True, commas=True, scorable=True, field_boost=DEPARTMENT_FIELD_BOOST),

@@ -250,11 +250,13 @@ def _ledger_records(
     task_where = [doc_tasks] if task_scope is None else [doc_tasks, task_scope]
 
     # Every key point's section is needed: a task's section is its traced key point's.
-    kp_section: dict[int, str] = {
-        int(kp_id): label
-        for kp_id, label in session.exec(select(m.KeyPoint.id, m.Section.label).join(m.Section).where(doc_kps))
-        if kp_id is not None
-    }
+    kp_section: dict[int, str] = {}
+    kp_title: dict[int, str] = {}  # a task is indexed with its traced key point's title
+    for kp_id, label, kp_title_text in session.exec(
+        select(m.KeyPoint.id, m.Section.label, m.KeyPoint.title).join(m.Section).where(doc_kps)
+    ):
+        if kp_id is not None:
+            kp_section[int(kp_id)], kp_title[int(kp_id)] = label, kp_title_text
     key_points = session.exec(
         select(m.KeyPoint).where(*kp_where).order_by(col(m.KeyPoint.document_id), col(m.KeyPoint.number))
     ).all()
@@ -343,6 +345,7 @@ def _ledger_records(
                 [kp_section[k] for k in task_points[task_id][:1]],
                 task_groups[task_id],
                 all_members=task.all_member_units,
+                context=" ".join(kp_title[k] for k in task_points[task_id][:1]),
             )
 
 
