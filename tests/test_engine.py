@@ -126,3 +126,11 @@ def test_a_term_relaxes_to_its_words_and_a_compound_to_the_words_inside_it(tmp_p
         assert pieces("科普 基地") == [[], []]  # short words have nothing inside
     finally:
         index.close()
+
+
+def test_one_pass_folding_equals_the_three_tables_applied_in_turn() -> None:
+    from app.domain.text import _DIGITS, _PUNCTUATION, _t2s_table, fold_characters, normalise, simplify
+
+    every = "".join(chr(c) for c in [*_t2s_table(), *_PUNCTUATION, *_DIGITS]) + "科普ABC（１）"
+    assert fold_characters(every) == simplify(normalise(every))
+    assert fold_characters("衛健委（２０２３）") == "卫健委(2023)"

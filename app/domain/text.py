@@ -48,6 +48,16 @@ def simplify(text: str) -> str:
     return text.translate(_t2s_table())
 
 
+@cache
+def _fold_table() -> dict[int, str]:
+    # The three tables never map a character another one maps, so one pass does all three
+    # (folding runs on every stored text a page of results shows).
+    table: dict[int, str] = dict(_t2s_table())
+    table.update({key: chr(value) if isinstance(value, int) else value for key, value in _PUNCTUATION.items()})
+    table.update({key: chr(value) if isinstance(value, int) else value for key, value in _DIGITS.items()})
+    return table
+
+
 def fold_characters(text: str) -> str:
     """`normalise` and `simplify` together: what structure and identity are read from (case kept)."""
-    return simplify(normalise(text))
+    return text.translate(_fold_table())

@@ -53,9 +53,12 @@ def densest_window(spans: list[tuple[int, int]], size: int) -> int:
     return best_start
 
 
-def snippet(text: str, terms: list[str], *, size: int = SNIPPET_CHARS) -> tuple[str, int]:
-    """HTML snippet of `text` around the densest matches, and how many matches it holds."""
-    folded = fold(text)
+def snippet(text: str, terms: list[str], *, size: int = SNIPPET_CHARS, folded: str | None = None) -> tuple[str, int]:
+    """HTML snippet of `text` around the densest matches, and how many matches it holds.
+
+    `folded` is `text` already folded, when the caller keeps it (the ranker does).
+    """
+    folded = fold(text) if folded is None or len(folded) != len(text) else folded
     spans = _spans(folded, terms)
     start, end = 0, len(text)
     if len(text) > size:

@@ -6,9 +6,9 @@ text are offsets in the original text too (snippets rely on that).
 
 from __future__ import annotations
 
-from app.domain.text import normalise, simplify
+from app.domain.text import fold_characters
 
 
 def fold(text: str) -> str:
     """Full-width → ASCII punctuation and digits, traditional → simplified, ASCII lower-case."""
-    return simplify(normalise(text)).lower()
+    return fold_characters(text).lower()

@@ -157,7 +157,14 @@ class SearchService:
                     facets["kind"] = {**facets["kind"], "activity": len(found.hits)}
                 chips = [_chip(ranker.stored_fields(docnum)) for docnum, _ in found.page]
             items = [
-                self._item(ranker.stored_fields(docnum), score, terms, documents, partial=i >= matched.full_on_page)
+                self._item(
+                    ranker.stored_fields(docnum),
+                    score,
+                    terms,
+                    documents,
+                    partial=i >= matched.full_on_page,
+                    folded=ranker.folded_text(docnum),
+                )
                 for i, (docnum, score) in enumerate(matched.page)
                 if i >= window.offset
             ]
@@ -347,10 +354,12 @@ class SearchService:
         documents: dict[int, s.DocumentRef],
         *,
         partial: bool = False,
+        folded: str | None = None,
     ) -> s.SearchItem:
         title, body = fields["title"], fields.get("body", "")
         full = f"{title}。{body}" if fields["kind"] != "activity" and body else title
-        html, _ = snippet(full, terms)
+        # The ranker's folded "title\nbody" lines up with `full` character for character.
+        html, _ = snippet(full, terms, folded=folded[: len(full)] if folded is not None else None)
         document_id = int(fields["document"])
         return s.SearchItem(
             kind=fields["kind"],
