@@ -3,10 +3,13 @@
 Used by bench/load.py (which starts the service and Locust, headless, on loopback); by hand:
     locust -f bench/locustfile.py --headless -u 8 -r 8 -t 20s --host http://127.0.0.1:8000
 Every non-2xx answer counts as an error (Locust's default); redirects are not followed.
+KEPU_LOAD_HOSTS (space-separated base URLs, set by bench/load.py --replicas) spreads the
+users over several serving processes.
 """
 
 from __future__ import annotations
 
+import os
 import random
 
 from locust import HttpUser, between, task  # type: ignore[import-not-found,unused-ignore]  # the bench extra
@@ -40,6 +43,9 @@ class Reader(HttpUser):
 
     def on_start(self) -> None:
         self.client.headers["Accept-Encoding"] = "identity"
+        hosts = os.environ.get("KEPU_LOAD_HOSTS", "").split()
+        if hosts:
+            self.client.base_url = random.choice(hosts)
 
     @task(6)
     def search(self) -> None:
