@@ -94,6 +94,9 @@ def run_locust(urls: list[str], users: int, seconds: int, prefix: Path) -> dict[
     subprocess.run(command, check=True, capture_output=True, timeout=seconds + 60, env=env)
     with open(f"{prefix}_stats.csv", newline="") as handle:
         total = next(row for row in csv.DictReader(handle) if row["Name"] == "Aggregated")
+    with open(f"{prefix}_failures.csv", newline="") as handle:
+        for row in csv.DictReader(handle):  # what failed, on stderr: the table only counts
+            sys.stderr.write(f"locust: {row['Occurrences']}× {row['Method']} {row['Name']}: {row['Error']}\n")
     return {
         "requests": float(total["Request Count"]),
         "errors": float(total["Failure Count"]),
@@ -134,9 +137,8 @@ def deployment(
             replica_port = port + n if port else _free_port()
             urls.append(f"http://127.0.0.1:{replica_port}")
             command = [str(BIN / "kepu"), "serve", "--port", str(replica_port), "--workers", str(workers)]
-            servers.append(
-                subprocess.Popen(command, env=replica_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            )
+            with (tmp / f"serve-{n + 1}.log").open("w") as log:
+                servers.append(subprocess.Popen(command, env=replica_env, stdout=log, stderr=subprocess.STDOUT))
         for url, server in zip(urls, servers, strict=True):
             _wait_ready(url, server)
         yield urls, env
@@ -145,6 +147,10 @@ def deployment(
             server.terminate()
         for server in servers:
             server.wait(timeout=30)
+        for log_path in sorted(tmp.glob("serve-*.log")):  # the servers' complaints (WARNING and up), if any
+            lines = log_path.read_text(errors="replace").splitlines()
+            for line in [line for line in lines if "secret" not in line.lower()][:40]:
+                sys.stderr.write(f"{log_path.name}: {line}\n")
         if admin is not None:
             with admin.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
