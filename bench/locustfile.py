@@ -3,10 +3,13 @@
 Used by bench/load.py (which starts the service and Locust, headless, on loopback); by hand:
     locust -f bench/locustfile.py --headless -u 8 -r 8 -t 20s --host http://127.0.0.1:8000
 Every non-2xx answer counts as an error (Locust's default); redirects are not followed.
+KEPU_LOAD_HOSTS (space-separated base URLs, set by bench/load.py --replicas) spreads the
+users over several serving processes.
 """
 
 from __future__ import annotations
 
+import os
 import random
 
 from locust import HttpUser, between, task  # type: ignore[import-not-found,unused-ignore]  # the bench extra
@@ -40,6 +43,9 @@ class Reader(HttpUser):
 
     def on_start(self) -> None:
         self.client.headers["Accept-Encoding"] = "identity"
+        hosts = os.environ.get("KEPU_LOAD_HOSTS", "").split()
+        if hosts:
+            self.client.base_url = random.choice(hosts)
 
     @task(6)
     def search(self) -> None:
@@ -66,6 +72,27 @@ class Reader(HttpUser):
 
     @task(1)
     def record_pages(self) -> None:
-        self.client.get(f"/tasks/{random.randint(1, 67)}", name="/tasks/{id}")
-        self.client.get(f"/key-points/{random.randint(1, 12)}", name="/key-points/{id}")
+        # Ids from the lists, as a reader clicks them (a replacement gives new ids on PostgreSQL).
+        for kind, page in (("tasks", "/tasks"), ("key-points", "/key-points")):
+            listed = self.client.get(f"/api/v1/{kind}", params={"limit": 200}, name=f"/api/v1/{kind} (ids)")
+            ids = [item["id"] for item in listed.json()["items"]] if listed.ok else []
+            if not ids:
+                continue
+            record = random.choice(ids)
+            with self.client.get(f"{page}/{record}", name=f"{page}/{{id}}", catch_response=True) as response:
+                if response.status_code == 404 and not self._still_listed(kind, record):
+                    # Replaced between the list and the click: a right answer, counted apart.
+                    response.success()
+                    self.environment.events.request.fire(
+                        request_type="NOTE",
+                        name=f"{page}/{{id}} 404: replaced after it was listed",
+                        response_time=0,
+                        response_length=0,
+                        exception=None,
+                        context={},
+                    )
         self.client.get("/overview", name="/overview")
+
+    def _still_listed(self, kind: str, record: int) -> bool:
+        listed = self.client.get(f"/api/v1/{kind}", params={"limit": 200}, name=f"/api/v1/{kind} (ids)")
+        return record in {item["id"] for item in listed.json()["items"]}

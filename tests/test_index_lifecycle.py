@@ -197,3 +197,45 @@ def test_a_term_larger_than_the_cache_is_kept_alone(index: SearchIndex, monkeypa
     assert [text for _, text in ranker._terms] == ["科普"] and ranker._cached_postings == 67
     ranker.term("grams", "推进")
     assert [text for _, text in ranker._terms] == ["推进"] and ranker._cached_postings == 12
+
+
+def test_the_live_searcher_can_be_read_from_several_threads_at_once(index: SearchIndex) -> None:
+    # The pinyin refresh reads the live searcher's terms off the request path, without the
+    # index lock, while requests read it too. Read, not memory-mapped, each positional read
+    # was a seek() then a read() on one file object per segment: under the load test with
+    # writes, threads moved each other's position, suggest got "the index could not be read"
+    # (503) and the index was rebuilt for nothing.
+    import sys
+
+    with index.reading() as searcher:
+        reader = searcher.reader()
+
+        def read_all() -> tuple[list[tuple[str, bytes]], list[str]]:
+            terms = [(field, text) for field, text in reader.all_terms() if field in ("grams", "title")]
+            stored = [str(reader.stored_fields(n).get("uid")) for n in range(reader.doc_count_all())]
+            return terms, stored
+
+        expected = read_all()
+        assert len(expected[0]) > 1000 and len(expected[1]) > 100
+        results: list[object] = []
+
+        def work() -> None:
+            for _ in range(3):
+                try:
+                    results.append(read_all())
+                except Exception as exc:  # the failure under test: garbage read from a moved position
+                    results.append(exc)
+
+        interval = sys.getswitchinterval()
+        sys.setswitchinterval(1e-6)  # switch threads often, as a loaded server does
+        try:
+            threads = [threading.Thread(target=work) for _ in range(4)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        finally:
+            sys.setswitchinterval(interval)
+    errors = [r for r in results if isinstance(r, Exception)]
+    assert not errors, errors[:3]
+    assert all(r == expected for r in results)

@@ -25,7 +25,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from whoosh import index as whoosh_index
-from whoosh.filedb.filestore import FileStorage
 from whoosh.searching import Searcher
 from whoosh.writing import IndexWriter
 
@@ -34,6 +33,7 @@ from app.search.dictionary import Segmenter
 from app.search.ranking import Ranker, warm
 from app.search.schema import SCHEMA_VERSION, build_schema
 from app.search.source import Changes, RecordSource, SourceVersion
+from app.search.storage import PreadStorage
 
 log = logging.getLogger(__name__)
 META = "kepu-meta.json"
@@ -398,8 +398,9 @@ class SearchIndex:
             # reader of every segment whose id it knows, and a segment's id survives
             # deletions made by another process, so replaced records were answered twice.
             self._adopt_dictionary(self.root / build)
-            # Read, not memory-mapped: a damaged or truncated file is an exception, never SIGBUS.
-            ix = FileStorage(str(self.root / build), supports_mmap=False).open_index(schema=build_schema())
+            # Read, not memory-mapped: a damaged or truncated file is an exception, never SIGBUS;
+            # by pread, so the request threads and the background work can share the searcher.
+            ix = PreadStorage(str(self.root / build)).open_index(schema=build_schema())
             searcher = ix.searcher()
             try:
                 ranker = self._make_ranker(searcher)
