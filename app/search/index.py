@@ -30,6 +30,7 @@ from whoosh.searching import Searcher
 from whoosh.writing import IndexWriter
 
 from app.search.analysis import use_segmenter
+from app.search.builder import BulkWriter
 from app.search.dictionary import Segmenter
 from app.search.ranking import Ranker, warm
 from app.search.schema import SCHEMA_VERSION, build_schema
@@ -302,14 +303,15 @@ class SearchIndex:
         path.mkdir(parents=True)
         started = time.perf_counter()
         ix = whoosh_index.create_in(str(path), build_schema())
-        writer: IndexWriter = ix.writer(limitmb=256, procs=1, multisegment=False)
+        # Our segment writer (app/search/builder.py): Whoosh's files, its postings written a
+        # block at a time instead of one Python call per posting through a sort pool.
+        writer: IndexWriter = BulkWriter(ix)
         count = 0
         try:
             for record in source.records():
                 writer.add_document(**record)
                 count += 1
-            # One writer, multisegment=False: the build is already a single segment, and
-            # asking Whoosh to optimise it only costs time (measured: ~15% slower builds).
+            # One writer, one segment: asking Whoosh to optimise it only costs time.
             writer.commit(optimize=False)
         except BaseException:
             writer.cancel()

@@ -1,0 +1,123 @@
+"""The bulk segment writer writes what Whoosh's own writer writes, byte for byte (issue 12: build speed)."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+from whoosh.index import FileIndex, create_in, open_dir
+
+from app.search.builder import BulkWriter
+from app.search.index import SearchIndex
+from app.search.records import Record, make_record
+from app.search.schema import build_schema
+from app.services.indexing import StoreRecords
+
+UNITS = [("中国科协", "中国科学技术协会", "lead"), ("教育部", "教育部", "member"), ("气象局", "中国气象局", "member")]
+CLAUSES = [
+    "深入开展全国科普日活动",
+    "加强青少年科学素质教育,推进科学教育与学校教育融合",
+    "举办第37届全国青少年科技创新大赛",
+    "提升农民科学素质",
+    "氣象科普進社區",  # traditional characters fold to simplified
+    "科普科普科普",  # one word many times: positions and frequencies above 1
+    "AI与大数据 2023",
+]
+
+
+@pytest.fixture
+def segmenter(store: Engine, tmp_path: Path) -> Iterator[None]:
+    """Open an index over the seed store: it loads the jieba segmenter the analyzers use."""
+    index = SearchIndex(tmp_path / "seed-index").open(StoreRecords(store))
+    yield
+    index.close()
+
+
+def _records(count: int) -> list[Record]:
+    rng = random.Random(12)
+    records = []
+    for ref in range(count):
+        body = ",".join(rng.sample(CLAUSES, rng.randint(0, 3)))  # some bodies empty
+        units = rng.sample(UNITS, rng.randint(0, 3))
+        record = make_record(
+            rng.choice(["task", "key_point", "activity"]),
+            ref,
+            rng.randint(1, 3),
+            2023,
+            ref + 1,
+            rng.choice(CLAUSES),
+            body,
+            units,
+            rng.sample(["一、", "二、", "三、"], rng.randint(0, 2)),
+            rng.sample(["青少年", "农民", "老年人"], rng.randint(0, 2)),
+            {"note": ref},
+        )
+        if ref % 7 == 0:
+            record["lead"] = None  # a field left out of a document
+        records.append(record)
+    return records
+
+
+def _build(path: Path, records: list[Record], bulk: bool) -> dict[str, str]:
+    """Build one index; each file's digest by name (the random segment id taken out), TOC aside."""
+    path.mkdir()
+    ix: FileIndex = create_in(str(path), build_schema())
+    kwargs: dict[str, Any] = {"compound": False}  # separate files, so each can be compared
+    writer = BulkWriter(ix, **kwargs) if bulk else ix.writer(procs=1, multisegment=False, **kwargs)
+    for record in records:
+        writer.add_document(**record)
+    writer.commit(optimize=False)
+    with ix.reader() as reader:
+        segment_id = reader.segment().segment_id()
+    return {
+        f.name.replace(segment_id, "SEGMENT"): hashlib.sha256(f.read_bytes()).hexdigest()
+        for f in path.iterdir()
+        if not f.name.endswith(".toc")
+    }
+
+
+@pytest.mark.usefixtures("segmenter")
+class TestBulkWriter:
+    def test_writes_the_same_files_as_whoosh(self, tmp_path: Path) -> None:
+        # 400 records: common terms span several of Whoosh's 128-posting blocks.
+        records = _records(400)
+        ours, whooshs = _build(tmp_path / "bulk", records, True), _build(tmp_path / "whoosh", records, False)
+        assert {".pst", ".trm"} <= {Path(name).suffix for name in ours}
+        assert ours == whooshs
+
+    def test_reads_back_the_same_statistics(self, tmp_path: Path) -> None:
+        # The TOC (segment id aside) holds the field lengths and document count.
+        records = _records(150)
+        readers = []
+        for bulk in (True, False):
+            path = tmp_path / str(bulk)
+            _build(path, records, bulk)
+            readers.append(open_dir(str(path)).reader())
+        ours, whooshs = readers
+        try:
+            assert ours.doc_count() == whooshs.doc_count() == 150
+            for field in ("title", "body", "grams", "department"):
+                assert ours.field_length(field) == whooshs.field_length(field) > 0
+            assert list(ours.all_stored_fields()) == list(whooshs.all_stored_fields())
+        finally:
+            ours.close()
+            whooshs.close()
+
+    def test_refuses_an_index_that_has_segments(self, tmp_path: Path) -> None:
+        _build(tmp_path / "full", _records(3), True)
+        with pytest.raises(ValueError, match="new index only"):
+            BulkWriter(open_dir(str(tmp_path / "full")))
+
+    def test_refuses_per_document_boosts(self, tmp_path: Path) -> None:
+        ix = create_in(str(tmp_path), build_schema())
+        writer = BulkWriter(ix)
+        try:
+            with pytest.raises(ValueError, match="boosts"):
+                writer.add_document(_boost=2.0, **_records(1)[0])
+        finally:
+            writer.cancel()
