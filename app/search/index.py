@@ -30,7 +30,7 @@ from whoosh.searching import Searcher
 from whoosh.writing import IndexWriter
 
 from app.search.analysis import use_segmenter
-from app.search.builder import BulkWriter
+from app.search.builder import BulkWriter, write_records
 from app.search.dictionary import Segmenter
 from app.search.ranking import Ranker, warm
 from app.search.schema import SCHEMA_VERSION, build_schema
@@ -43,6 +43,10 @@ SCORED_FIELDS = ("title", "body", "grams")
 REFRESH_CHECK_SECONDS = 0.5
 MIN_FOLLOW_SECONDS = 0.05  # a following thread never polls faster than this, whatever the setting
 DICTIONARY = "dictionary.txt"
+# A full build of at least this many records cuts its text in other processes (starting
+# one costs ~1 s: below this, cutting here is as quick).
+PARALLEL_BUILD_RECORDS = 5_000
+MAX_BUILD_WORKERS = 3
 
 
 @dataclass(frozen=True)
@@ -61,8 +65,9 @@ class IndexMeta:
 class SearchIndex:
     """One per process: owns the segmenter, the live build and a reusable searcher."""
 
-    def __init__(self, root: Path, *, cache_dir: Path | None = None) -> None:
+    def __init__(self, root: Path, *, cache_dir: Path | None = None, build_workers: int | None = None) -> None:
         self.root = root
+        self.build_workers = build_workers  # processes cutting text in a full build (None: by size and cores)
         self.cache_dir = cache_dir or root.parent / "cache"
         self.segmenter: Segmenter | None = None
         self._build: str | None = None
@@ -306,11 +311,8 @@ class SearchIndex:
         # Our segment writer (app/search/builder.py): Whoosh's files, its postings written a
         # block at a time instead of one Python call per posting through a sort pool.
         writer: IndexWriter = BulkWriter(ix)
-        count = 0
         try:
-            for record in source.records():
-                writer.add_document(**record)
-                count += 1
+            count = write_records(writer, source.records(), segmenter=self.segmenter, workers=self._workers(state))
             # One writer, one segment: asking Whoosh to optimise it only costs time.
             writer.commit(optimize=False)
         except BaseException:
@@ -329,6 +331,14 @@ class SearchIndex:
         self._refresh()
         self._remove_old_builds(keep=build)
         return count
+
+    def _workers(self, state: SourceVersion) -> int:
+        if self.build_workers is not None:
+            return self.build_workers
+        if state.records < PARALLEL_BUILD_RECORDS:
+            return 0
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        return min(MAX_BUILD_WORKERS, cores - 1)
 
     def _write_meta(self, path: Path, state: SourceVersion, *, ix_records: int | None) -> None:
         assert self.segmenter is not None
