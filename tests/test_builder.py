@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import Engine
 from whoosh.index import FileIndex, create_in, open_dir
 
-from app.search.builder import BulkWriter
+from app.search.analysis import active_segmenter
+from app.search.builder import BulkWriter, write_records
 from app.search.index import SearchIndex
 from app.search.records import Record, make_record
 from app.search.schema import build_schema
@@ -63,14 +64,18 @@ def _records(count: int) -> list[Record]:
     return records
 
 
-def _build(path: Path, records: list[Record], bulk: bool) -> dict[str, str]:
+def _build(path: Path, records: list[Record], bulk: bool, workers: int = 0) -> dict[str, str]:
     """Build one index; each file's digest by name (the random segment id taken out), TOC aside."""
     path.mkdir()
     ix: FileIndex = create_in(str(path), build_schema())
     kwargs: dict[str, Any] = {"compound": False}  # separate files, so each can be compared
-    writer = BulkWriter(ix, **kwargs) if bulk else ix.writer(procs=1, multisegment=False, **kwargs)
-    for record in records:
-        writer.add_document(**record)
+    if bulk:
+        writer = BulkWriter(ix, **kwargs)
+        assert write_records(writer, records, segmenter=active_segmenter(), workers=workers) == len(records)
+    else:
+        writer = ix.writer(procs=1, multisegment=False, **kwargs)
+        for record in records:
+            writer.add_document(**record)
     writer.commit(optimize=False)
     with ix.reader() as reader:
         segment_id = reader.segment().segment_id()
@@ -88,6 +93,11 @@ class TestBulkWriter:
         records = _records(400)
         ours, whooshs = _build(tmp_path / "bulk", records, True), _build(tmp_path / "whoosh", records, False)
         assert {".pst", ".trm"} <= {Path(name).suffix for name in ours}
+        assert ours == whooshs
+
+    def test_text_cut_in_a_worker_process_writes_the_same_files(self, tmp_path: Path) -> None:
+        records = _records(300)  # more than one batch sent to the worker
+        ours, whooshs = _build(tmp_path / "bulk", records, True, workers=1), _build(tmp_path / "w", records, False)
         assert ours == whooshs
 
     def test_reads_back_the_same_statistics(self, tmp_path: Path) -> None:
