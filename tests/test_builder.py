@@ -8,13 +8,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from sqlalchemy import Engine
 from whoosh.index import FileIndex, create_in, open_dir
 
 from app.search.analysis import active_segmenter
 from app.search.builder import BulkWriter, write_records
-from app.search.index import SearchIndex
+from app.search.index import FACET_FIELDS, SearchIndex
+from app.search.ranking import SEGMENTS, Ranker
 from app.search.records import Record, make_record
 from app.search.schema import build_schema
 from app.services.indexing import StoreRecords
@@ -131,3 +133,28 @@ class TestBulkWriter:
                 writer.add_document(_boost=2.0, **_records(1)[0])
         finally:
             writer.cancel()
+
+
+class TestPersistedColumns:
+    def test_a_rebuild_saves_facet_columns_that_equal_the_decoded_ones(self, store: Engine, tmp_path: Path) -> None:
+        index = SearchIndex(tmp_path / "index").open(StoreRecords(store))
+        try:
+            index.rebuild(StoreRecords(store))
+            with index.reading() as searcher:
+                saved = list(Path(searcher.reader().leaf_readers()[0][0]._storage.b.folder).glob("kepu-columns-*"))
+                assert len(saved) == 1
+                SEGMENTS.clear()
+                loaded = Ranker(searcher, FACET_FIELDS).columns
+                saved[0].write_bytes(b"damaged")  # a damaged file: decoded from the postings instead
+                SEGMENTS.clear()
+                decoded = Ranker(searcher, FACET_FIELDS).columns
+                saved[0].unlink()
+                SEGMENTS.clear()
+                assert Ranker(searcher, FACET_FIELDS).columns.keys() == decoded.keys()
+            for name in FACET_FIELDS:
+                assert loaded[name].values == decoded[name].values and decoded[name].values
+                for part in ("offsets", "ids", "owners"):
+                    assert np.array_equal(getattr(loaded[name], part), getattr(decoded[name], part)), (name, part)
+        finally:
+            SEGMENTS.clear()
+            index.close()

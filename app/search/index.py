@@ -32,7 +32,7 @@ from whoosh.writing import IndexWriter
 from app.search.analysis import use_segmenter
 from app.search.builder import BulkWriter, write_records
 from app.search.dictionary import Segmenter
-from app.search.ranking import Ranker, warm
+from app.search.ranking import Ranker, persist_columns, warm
 from app.search.schema import SCHEMA_VERSION, build_schema
 from app.search.source import Changes, RecordSource, SourceVersion
 
@@ -326,6 +326,7 @@ class SearchIndex:
         (path / DICTIONARY).write_text("\n".join(self.segmenter.terms), "utf-8")
         with whoosh_index.open_dir(str(path), schema=build_schema()).searcher() as fresh:  # decoded before the switch
             warm(fresh, FACET_FIELDS, SCORED_FIELDS, self.ranker)
+            persist_columns(fresh, FACET_FIELDS)  # other processes open the build without decoding them
         self._point_current_at(build)
         log.info("index rebuilt: %d records in %.2fs", count, time.perf_counter() - started)
         self._refresh()
