@@ -197,7 +197,7 @@ def run_size(tasks: int, repeat: int, work: Path) -> dict[str, Any]:
     with unit_of_work(engine) as session:
         added = import_notice(session, parse_notice(synthetic_notices(50, seed=7)[0].replace("合成第1册", "合成增补")))
     started = time.perf_counter()
-    index.update_documents(engine, [added.document_id])
+    index.update_documents(StoreRecords(engine), [added.document_id])
     write_seconds = time.perf_counter() - started
     samples["ours_after_write"] = _first_pass(search)
     index.rebuild(StoreRecords(engine))

@@ -158,3 +158,17 @@ class TestPersistedColumns:
         finally:
             SEGMENTS.clear()
             index.close()
+
+
+def test_a_new_searcher_scores_the_last_ones_terms_before_the_switch(store: Engine, tmp_path: Path) -> None:
+    index = SearchIndex(tmp_path / "index").open(StoreRecords(store))
+    try:
+        assert index.ranker is not None
+        asked = index.ranker.term("body", "科普")
+        assert len(asked)
+        index.rebuild(StoreRecords(store))  # a new build, a new searcher and ranker
+        assert ("body", "科普") in index.ranker.hot_terms()  # scored already, not at the first search
+        again = index.ranker.term("body", "科普")
+        assert np.array_equal(again.docs, asked.docs) and np.allclose(again.scores, asked.scores)
+    finally:
+        index.close()

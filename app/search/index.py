@@ -47,6 +47,7 @@ DICTIONARY = "dictionary.txt"
 # one costs ~1 s: below this, cutting here is as quick).
 PARALLEL_BUILD_RECORDS = 5_000
 MAX_BUILD_WORKERS = 3
+WARM_TERMS = 2000  # terms the previous searcher was asked for, scored by a new one before the switch
 
 
 @dataclass(frozen=True)
@@ -415,7 +416,7 @@ class SearchIndex:
             ix = FileStorage(str(self.root / build), supports_mmap=False).open_index(schema=build_schema())
             searcher = ix.searcher()
             try:
-                ranker = self._make_ranker(searcher)
+                ranker = self._make_ranker(searcher, warm_terms=wait)
             except BaseException:
                 searcher.close()
                 raise
@@ -429,13 +430,22 @@ class SearchIndex:
         finally:
             self._refreshing.release()
 
-    def _make_ranker(self, searcher: Searcher) -> Ranker:
+    def _make_ranker(self, searcher: Searcher, *, warm_terms: bool = False) -> Ranker:
         # Posting lists and facet values are read per searcher, so a new searcher needs a
         # new ranker; made before the switch, so searches never see a half-made one, and
         # while searches go on against the current one. Segments kept from the last searcher
         # are decoded already (app/search/ranking.py); a new segment's terms decode as queries
         # ask for them, a few at a time.
-        return Ranker(searcher, FACET_FIELDS, scored_fields=SCORED_FIELDS)
+        ranker = Ranker(searcher, FACET_FIELDS, scored_fields=SCORED_FIELDS)
+        previous = self.ranker
+        if warm_terms and previous is not None:
+            # Off the request path (a write, the follower, a background sync): the terms the
+            # last searcher was asked for are decoded in the new segment and scored against the
+            # new searcher now, so the first searches after a write find them ready.
+            for fieldname, text in previous.hot_terms(WARM_TERMS):
+                if fieldname in searcher.schema:
+                    ranker.term(fieldname, text)
+        return ranker
 
     def _adopt_dictionary(self, path: Path) -> None:
         # Another process may have built this index with more names in its dictionary;
