@@ -53,6 +53,17 @@ def parts(word: str) -> list[str]:
     return active_segmenter().parts(word) if len(word) >= 4 else []
 
 
+def gram_texts(text: str) -> list[str]:
+    """The texts of `bigrams(text)`, in the same order, without offsets (what an index build needs)."""
+    out: list[str] = []
+    for chars in _RUN.findall(fold(text)):
+        if len(chars) == 1:
+            out.append(chars)
+        else:
+            out.extend([chars[i : i + 2] for i in range(len(chars) - 1)])
+    return out
+
+
 def bigrams(text: str) -> list[tuple[str, int, int]]:
     """(gram, start, end): character bigrams of each run of CJK, digits and letters.
 
@@ -75,6 +86,10 @@ class _SequentialTokenizer(Tokenizer):  # type: ignore[misc]
 
     def split(self, text: str) -> list[tuple[str, int, int]]:
         raise NotImplementedError
+
+    def texts(self, text: str) -> list[str]:
+        """The pieces' texts alone, in order."""
+        return [piece for piece, _, _ in self.split(text)]
 
     def __call__(
         self,
@@ -116,3 +131,7 @@ class BigramTokenizer(_SequentialTokenizer):
 
     def split(self, text: str) -> list[tuple[str, int, int]]:
         return bigrams(text)
+
+    def texts(self, text: str) -> list[str]:
+        """The bigrams' texts alone, in order."""
+        return gram_texts(text)

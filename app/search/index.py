@@ -29,8 +29,9 @@ from whoosh.searching import Searcher
 from whoosh.writing import IndexWriter
 
 from app.search.analysis import use_segmenter
+from app.search.builder import BulkWriter, write_records
 from app.search.dictionary import Segmenter
-from app.search.ranking import Ranker, warm
+from app.search.ranking import Ranker, persist_columns, warm
 from app.search.schema import SCHEMA_VERSION, build_schema
 from app.search.source import Changes, RecordSource, SourceVersion
 from app.search.storage import PreadStorage
@@ -42,6 +43,11 @@ SCORED_FIELDS = ("title", "body", "grams", "context")
 REFRESH_CHECK_SECONDS = 0.5
 MIN_FOLLOW_SECONDS = 0.05  # a following thread never polls faster than this, whatever the setting
 DICTIONARY = "dictionary.txt"
+# A full build of at least this many records cuts its text in other processes (starting
+# one costs ~1 s: below this, cutting here is as quick).
+PARALLEL_BUILD_RECORDS = 5_000
+MAX_BUILD_WORKERS = 3
+WARM_TERMS = 2000  # terms the previous searcher was asked for, scored by a new one before the switch
 
 
 @dataclass(frozen=True)
@@ -60,8 +66,9 @@ class IndexMeta:
 class SearchIndex:
     """One per process: owns the segmenter, the live build and a reusable searcher."""
 
-    def __init__(self, root: Path, *, cache_dir: Path | None = None) -> None:
+    def __init__(self, root: Path, *, cache_dir: Path | None = None, build_workers: int | None = None) -> None:
         self.root = root
+        self.build_workers = build_workers  # processes cutting text in a full build (None: by size and cores)
         self.cache_dir = cache_dir or root.parent / "cache"
         self.segmenter: Segmenter | None = None
         self._build: str | None = None
@@ -302,14 +309,12 @@ class SearchIndex:
         path.mkdir(parents=True)
         started = time.perf_counter()
         ix = whoosh_index.create_in(str(path), build_schema())
-        writer: IndexWriter = ix.writer(limitmb=256, procs=1, multisegment=False)
-        count = 0
+        # Our segment writer (app/search/builder.py): Whoosh's files, its postings written a
+        # block at a time instead of one Python call per posting through a sort pool.
+        writer: IndexWriter = BulkWriter(ix)
         try:
-            for record in source.records():
-                writer.add_document(**record)
-                count += 1
-            # One writer, multisegment=False: the build is already a single segment, and
-            # asking Whoosh to optimise it only costs time (measured: ~15% slower builds).
+            count = write_records(writer, source.records(), segmenter=self.segmenter, workers=self._workers(state))
+            # One writer, one segment: asking Whoosh to optimise it only costs time.
             writer.commit(optimize=False)
         except BaseException:
             writer.cancel()
@@ -322,11 +327,20 @@ class SearchIndex:
         (path / DICTIONARY).write_text("\n".join(self.segmenter.terms), "utf-8")
         with whoosh_index.open_dir(str(path), schema=build_schema()).searcher() as fresh:  # decoded before the switch
             warm(fresh, FACET_FIELDS, SCORED_FIELDS, self.ranker)
+            persist_columns(fresh, FACET_FIELDS)  # other processes open the build without decoding them
         self._point_current_at(build)
         log.info("index rebuilt: %d records in %.2fs", count, time.perf_counter() - started)
         self._refresh()
         self._remove_old_builds(keep=build)
         return count
+
+    def _workers(self, state: SourceVersion) -> int:
+        if self.build_workers is not None:
+            return self.build_workers
+        if state.records < PARALLEL_BUILD_RECORDS:
+            return 0
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        return min(MAX_BUILD_WORKERS, cores - 1)
 
     def _write_meta(self, path: Path, state: SourceVersion, *, ix_records: int | None) -> None:
         assert self.segmenter is not None
@@ -403,7 +417,7 @@ class SearchIndex:
             ix = PreadStorage(str(self.root / build)).open_index(schema=build_schema())
             searcher = ix.searcher()
             try:
-                ranker = self._make_ranker(searcher)
+                ranker = self._make_ranker(searcher, warm_terms=wait)
             except BaseException:
                 searcher.close()
                 raise
@@ -417,13 +431,22 @@ class SearchIndex:
         finally:
             self._refreshing.release()
 
-    def _make_ranker(self, searcher: Searcher) -> Ranker:
+    def _make_ranker(self, searcher: Searcher, *, warm_terms: bool = False) -> Ranker:
         # Posting lists and facet values are read per searcher, so a new searcher needs a
         # new ranker; made before the switch, so searches never see a half-made one, and
         # while searches go on against the current one. Segments kept from the last searcher
         # are decoded already (app/search/ranking.py); a new segment's terms decode as queries
         # ask for them, a few at a time.
-        return Ranker(searcher, FACET_FIELDS, scored_fields=SCORED_FIELDS)
+        ranker = Ranker(searcher, FACET_FIELDS, scored_fields=SCORED_FIELDS)
+        previous = self.ranker
+        if warm_terms and previous is not None:
+            # Off the request path (a write, the follower, a background sync): the terms the
+            # last searcher was asked for are decoded in the new segment and scored against the
+            # new searcher now, so the first searches after a write find them ready.
+            for fieldname, text in previous.hot_terms(WARM_TERMS):
+                if fieldname in searcher.schema:
+                    ranker.term(fieldname, text)
+        return ranker
 
     def _adopt_dictionary(self, path: Path) -> None:
         # Another process may have built this index with more names in its dictionary;

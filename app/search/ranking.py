@@ -18,10 +18,13 @@ field lengths, hence scores) is computed per searcher, from the cached arrays.
 
 from __future__ import annotations
 
+import os
+import pickle
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -118,6 +121,10 @@ class SegmentData:
         """The facet field `fieldname` as a column (built from its postings on first use)."""
         column = self.columns.get(fieldname)
         if column is None:
+            column = _load_column(leaf, fieldname, self.doccount)
+            if column is not None:
+                self.columns[fieldname] = column
+                return column
             values = [_text(v) for v in leaf.lexicon(fieldname)]
             docs, ids = [], []
             for vid, value in enumerate(values):
@@ -427,6 +434,54 @@ def warm(
     ranker = Ranker(searcher, facet_fields, scored_fields)
     if previous is not None:
         ranker.prefetch(previous.hot_terms())
+
+
+def persist_columns(searcher: Searcher, facet_fields: Iterable[str]) -> None:
+    """Save each segment's facet columns beside it, so a process opening the index need not rebuild them.
+
+    A segment never changes, so neither do its columns; a file is keyed by the segment's id.
+    """
+    for leaf, _ in searcher.reader().leaf_readers():
+        path = _columns_path(leaf)
+        if path is None or path.exists():
+            continue
+        segment = SEGMENTS.segment(leaf)
+        arrays: dict[str, Any] = {}
+        for name in facet_fields:
+            column = segment.column(leaf, name)
+            arrays[f"{name}.values"] = list(column.values)
+            arrays[f"{name}.ids"], arrays[f"{name}.owners"] = column.ids, column.owners
+        tmp = path.with_suffix(".tmp.npy")
+        with open(tmp, "wb") as handle:
+            pickle.dump(arrays, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+
+
+def _columns_path(leaf: IndexReader) -> Path | None:
+    storage = getattr(leaf, "_storage", None)
+    storage = getattr(storage, "b", storage)  # a compound segment's overlay: the index's own storage beneath
+    folder = getattr(storage, "folder", None)
+    segment = leaf.segment() if hasattr(leaf, "segment") else None
+    if folder is None or segment is None:
+        return None
+    return Path(folder) / f"kepu-columns-{segment.segment_id()}-{leaf.doc_count_all()}.pickle"
+
+
+def _load_column(leaf: IndexReader, fieldname: str, doccount: int) -> FacetColumn | None:
+    path = _columns_path(leaf)
+    if path is None or not path.exists():
+        return None
+    try:
+        with open(path, "rb") as handle:
+            arrays = pickle.load(handle)
+        values = [str(v) for v in arrays[f"{fieldname}.values"]]
+        ids, owners = arrays[f"{fieldname}.ids"], arrays[f"{fieldname}.owners"]
+    except (OSError, KeyError, ValueError, pickle.UnpicklingError, EOFError):
+        return None  # damaged or from another layout: decode from the postings instead
+    if ids.shape != owners.shape or (ids.size and int(ids.max()) >= len(values)):
+        return None
+    offsets = np.searchsorted(owners, np.arange(doccount + 1), side="left").astype(np.int64)
+    return FacetColumn(values, offsets, ids, owners)
 
 
 def contains(haystack: Docs, needles: Docs, size: int = 0) -> npt.NDArray[np.bool_]:
