@@ -38,24 +38,11 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 
 from bench.corpus import synthetic_notices  # noqa: E402
+from bench.replica_bench import wait_ready  # noqa: E402
 from bench.search_bench import QUERIES, build_store  # noqa: E402
 
 KEPU = [sys.executable, "-m", "app"]
 POLL_SECONDS = 0.05
-
-
-def _wait_ready(url: str, server: subprocess.Popen[bytes], log: Path, within: float = 600) -> None:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        if server.poll() is not None:
-            raise SystemExit(f"kepu serve exited:\n{log.read_text()[-3000:]}")
-        time.sleep(0.2)
-    raise SystemExit("kepu serve did not become ready")
 
 
 def _serve(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
@@ -145,8 +132,8 @@ def run(tasks: int, warm_passes: int, port: int, work: Path) -> dict[str, Any]:
     rows: list[dict[str, Any]] = []
     try:
         base = f"http://127.0.0.1:{port}"
-        _wait_ready(base, served, work / "served.log")
-        _wait_ready(f"http://127.0.0.1:{port + 1}", writer_process, work / "writer.log")
+        wait_ready(base, served, work / "served.log")
+        wait_ready(f"http://127.0.0.1:{port + 1}", writer_process, work / "writer.log")
         with (
             httpx.Client(base_url=base, timeout=60) as client,
             httpx.Client(base_url=f"http://127.0.0.1:{port + 1}", timeout=60) as writer,

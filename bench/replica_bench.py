@@ -52,7 +52,8 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _wait_ready(url: str, server: subprocess.Popen[bytes], log: Path, within: float = 600) -> None:
+def wait_ready(url: str, server: subprocess.Popen[bytes], log: Path, within: float = 600) -> None:
+    """Until a served process answers /readyz 200; its log's tail if it exits first."""
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         try:
@@ -61,9 +62,9 @@ def _wait_ready(url: str, server: subprocess.Popen[bytes], log: Path, within: fl
         except httpx.TransportError:
             pass
         if server.poll() is not None:
-            raise SystemExit(f"the replica exited:\n{log.read_text()[-3000:]}")
+            raise SystemExit(f"kepu serve exited:\n{log.read_text()[-3000:]}")
         time.sleep(0.2)
-    raise SystemExit("the replica did not become ready")
+    raise SystemExit("kepu serve did not become ready")
 
 
 def _total(client: httpx.Client, q: str) -> int:
@@ -95,7 +96,7 @@ def run(tasks: int, writes: int, sync: float, port: int, database_url: str | Non
     base = f"http://127.0.0.1:{port}"
     latencies: list[float] = []
     try:
-        _wait_ready(base, server, log_path)
+        wait_ready(base, server, log_path)
         with unit_of_work(engine) as session:
             ids = list(session.exec(select(m.Task.id).order_by(col(m.Task.id))).all())
         with httpx.Client(base_url=base, timeout=30) as client:
