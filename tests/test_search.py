@@ -328,6 +328,25 @@ class TestWhatPeopleType:
         token = body["query"]["tokens"][0]
         assert (token["term"], token["pinyin"]) == ("科幻", "kehuan")
 
+    @pytest.mark.parametrize(
+        ("typed", "term"),
+        [
+            ("kēhuàn", "科幻"),  # tone marks, as an IME or a dictionary prints them
+            ("ke huan", "科幻"),  # syllables typed apart, none a word alone
+            ("ｋｅｈｕａｎ", "科幻"),  # full-width letters
+            ("kehuan大会", "科幻大会"),  # the spelling run into characters
+        ],
+    )
+    def test_pinyin_as_people_type_it(self, client: TestClient, typed: str, term: str) -> None:
+        body = _search(client, typed)
+        assert body["query"]["tokens"][0]["term"] == term
+        assert 64 in _numbers(body)
+
+    def test_run_together_pinyin_is_split_into_words(self, client: TestClient) -> None:
+        body = _search(client, "shuzisuyang")  # 数字素养: no single vocabulary word
+        assert [t["pinyin"] for t in body["query"]["tokens"]] == ["shuzisuyang"]
+        assert body["items"][0]["number"] == 67 and body["query"]["full_matches"] >= 1
+
     @pytest.mark.parametrize(("typed", "word"), [("kexie", "科协"), ("kepuri", "科普日"), ("lnr", "老年人")])
     def test_pinyin_suggestions(self, client: TestClient, typed: str, word: str) -> None:
         response = client.get("/api/v1/suggest", params={"q": typed})

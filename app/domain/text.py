@@ -22,11 +22,15 @@ _PUNCTUATION = str.maketrans(
         "\u00a0": " ",
     }
 )
-_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+# Digits and Latin letters typed full-width (a Chinese IME's full-width mode): 2０23, ｋｅｘｉｅ.
+_ALPHANUMERIC = {0xFF10 + i: chr(0x30 + i) for i in range(10)}
+_ALPHANUMERIC.update({0xFF21 + i: chr(0x41 + i) for i in range(26)})
+_ALPHANUMERIC.update({0xFF41 + i: chr(0x61 + i) for i in range(26)})
+_DIGITS = str.maketrans(_ALPHANUMERIC)
 
 
 def normalise(text: str) -> str:
-    """Map full-width structural punctuation and digits to ASCII."""
+    """Map full-width structural punctuation, digits and letters to ASCII."""
     return text.translate(_PUNCTUATION).translate(_DIGITS)
 
 

@@ -11,13 +11,18 @@ from __future__ import annotations
 import bisect
 import functools
 import re
-from collections.abc import Iterable
+import unicodedata
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from pypinyin import Style, lazy_pinyin
 
+from app.search.query import ParsedQuery, Term
+from app.search.text import fold
+
 _CJK = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff]{2,}$")
 PINYIN_QUERY = re.compile(r"^[a-z]{2,40}$")
+MIN_PIECE = 2  # letters: a one-letter piece of a run-together spelling is noise, not a word
 
 
 @dataclass(frozen=True)
@@ -26,6 +31,12 @@ class Reading:
 
     word: str
     weight: float
+
+
+def toneless(typed: str) -> str:
+    """Pinyin as typed with tone marks (kēpǔ, lǜsè) in the plain letters the table keys on (kepu, lvse)."""
+    plain = unicodedata.normalize("NFD", typed.replace("ü", "v").replace("Ü", "v"))
+    return "".join(ch for ch in plain if not unicodedata.combining(ch)).lower()
 
 
 @functools.lru_cache(maxsize=200_000)
@@ -53,6 +64,11 @@ class PinyinTable:
         keys.sort()
         self._keys = [k for k, _, _ in keys]
         self._entries = [Reading(w, weight) for _, w, weight in keys]
+        self._full: dict[str, Reading] = {}
+        for word, weight in best.items():
+            full = spellings(word)[0]
+            if full not in self._full or weight > self._full[full].weight:
+                self._full[full] = Reading(word, weight)
 
     def __len__(self) -> int:
         return len(self._keys)
@@ -69,6 +85,31 @@ class PinyinTable:
         hi = bisect.bisect_left(self._keys, typed + "{")  # "{" sorts after every letter
         return _ranked(self._entries[lo:hi])[:limit]
 
+    def read(self, typed: str) -> list[str]:
+        """The words `typed` spells: one word (pinyin or initials), or several run together.
+
+        "shuzisuyang" is no vocabulary word but 数字 + 素养 spelt without a break; the split
+        with the fewest words wins, then the weightier. Only full spellings are split: runs
+        of initials ("szsy") are too ambiguous to cut (sz is 素质 as much as 数字).
+        """
+        whole = self.exact(typed)
+        if whole:
+            return [whole[0].word]
+        # best[i]: (words, -weight) of the best split of typed[:i]
+        best: list[tuple[int, float, list[str]] | None] = [None] * (len(typed) + 1)
+        best[0] = (0, 0.0, [])
+        for end in range(MIN_PIECE, len(typed) + 1):
+            for start in range(0, end - MIN_PIECE + 1):
+                before, reading = best[start], self._full.get(typed[start:end])
+                if before is None or reading is None:
+                    continue
+                candidate = (before[0] + 1, before[1] - reading.weight, [*before[2], reading.word])
+                current = best[end]
+                if current is None or candidate[:2] < current[:2]:
+                    best[end] = candidate
+        found = best[-1]
+        return found[2] if found is not None else []
+
 
 def _ranked(entries: list[Reading]) -> list[Reading]:
     best: dict[str, Reading] = {}
@@ -76,3 +117,70 @@ def _ranked(entries: list[Reading]) -> list[Reading]:
         if entry.word not in best or entry.weight > best[entry.word].weight:
             best[entry.word] = entry
     return sorted(best.values(), key=lambda r: (-r.weight, len(r.word), r.word))
+
+
+_SCRIPT_RUNS = re.compile(r"[a-z]+|[^a-z]+")
+
+
+def respell(
+    parsed: ParsedQuery, table: Callable[[], PinyinTable], known: Callable[[str], bool]
+) -> tuple[ParsedQuery, dict[str, str]]:
+    """The query with terms typed in pinyin replaced by the words they spell, and word → as typed.
+
+    A term is read only when it matches nothing as typed (`known` says what the index
+    holds). Tone marks are ignored; syllables typed apart ("ke pu") are read together when
+    they spell nothing alone; a spelling run into characters ("kepu基地") is read up to
+    them. The table is asked for only when some term may be pinyin: it is costly to make.
+    """
+    typed: dict[str, str] = {}
+
+    def spell(text: str) -> list[str]:
+        plain = toneless(fold(text))
+        if not PINYIN_QUERY.match(plain) or known(plain):
+            return []
+        return table().read(plain)
+
+    def plain_pinyin(clause: list[Term]) -> bool:
+        (term,) = clause if len(clause) == 1 else (None,)
+        return (
+            term is not None
+            and not term.phrase
+            and not term.negated
+            and PINYIN_QUERY.match(toneless(fold(term.text))) is not None
+            and not spell(term.text)
+        )
+
+    clauses: list[list[Term]] = []
+    position = 0
+    while position < len(parsed.clauses):
+        clause = parsed.clauses[position]
+        # Syllables typed apart, none of which spells a word alone: read them as one.
+        end = position
+        while end < len(parsed.clauses) and plain_pinyin(parsed.clauses[end]):
+            end += 1
+        if end - position > 1:
+            joined = "".join(toneless(fold(c[0].text)) for c in parsed.clauses[position:end])
+            words = spell(joined)
+            if words:
+                as_typed = " ".join(c[0].text for c in parsed.clauses[position:end])
+                typed.update(dict.fromkeys(words, as_typed))
+                clauses.extend([Term(word)] for word in words)
+                position = end
+                continue
+        clauses.append([_respelt(term, spell, typed) for term in clause])
+        position += 1
+    return ParsedQuery(parsed.text, clauses), typed
+
+
+def _respelt(term: Term, spell: Callable[[str], list[str]], typed: dict[str, str]) -> Term:
+    if term.phrase:
+        return term
+    pieces, changed = [], False
+    for run in _SCRIPT_RUNS.findall(toneless(fold(term.text))):
+        words = spell(run) if run.isascii() else []
+        changed = changed or bool(words)
+        pieces.append("".join(words) or run)
+    if not changed:
+        return term
+    typed["".join(pieces)] = term.text
+    return Term("".join(pieces), negated=term.negated)

@@ -8,7 +8,7 @@ from app.search.analysis import BigramTokenizer, JiebaTokenizer
 
 # Bump when the fields or analyzers change: an index built under another version is
 # rebuilt at start-up instead of being read with the wrong format.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # BM25F field weights: a key point's title says most, then body text, then the sub-word path.
 TITLE_BOOST = 3.0

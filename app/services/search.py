@@ -23,8 +23,8 @@ from app.search.errors import QueryError
 from app.search.highlight import highlight_terms, snippet
 from app.search.index import FACET_FIELDS, SearchIndex
 from app.search.matching import match
-from app.search.pinyin import PINYIN_QUERY, PinyinTable
-from app.search.query import ParsedQuery, Term, build_query, parse_query
+from app.search.pinyin import PINYIN_QUERY, PinyinTable, respell
+from app.search.query import build_query, parse_query
 from app.search.ranking import Docs, Ranker
 from app.search.text import fold
 from app.search.understanding import Intent, understand
@@ -127,7 +127,7 @@ class SearchService:
         with self.index.reading():
             ranker = self.index.ranker
             assert ranker is not None
-            parsed, typed = self._from_pinyin(parsed, ranker)
+            parsed, typed = respell(parsed, self._pinyin, known=lambda word: _in_index(ranker, word))
             understood = understand(parsed, self.directory, years={d.year for d in documents.values()})
             compiled = build_query(understood.query, self.directory)
             analyses = compiled.analyses
@@ -244,26 +244,6 @@ class SearchService:
         return [text for text, _ in ranked[:limit]]
 
     # --- helpers ---------------------------------------------------------------
-
-    def _from_pinyin(self, parsed: ParsedQuery, ranker: Ranker) -> tuple[ParsedQuery, dict[str, str]]:
-        """Terms typed in pinyin that match nothing as typed, replaced by the word they spell."""
-        typed: dict[str, str] = {}
-        if any(_has_cjk(t.text) for clause in parsed.clauses for t in clause):
-            return parsed, typed
-        clauses = []
-        for clause in parsed.clauses:
-            rewritten = []
-            for term in clause:
-                spelt = fold(term.text)
-                if not term.phrase and PINYIN_QUERY.match(spelt) and not _in_index(ranker, spelt):
-                    readings = self._pinyin().exact(spelt)
-                    if readings:
-                        word = readings[0].word
-                        typed[word] = term.text
-                        term = Term(word, phrase=False, negated=term.negated)
-                rewritten.append(term)
-            clauses.append(rewritten)
-        return ParsedQuery(parsed.text, clauses), typed
 
     def _pinyin(self) -> PinyinTable:
         # Built on first use: a few thousand words, tenths of a second to a second. After a
@@ -443,10 +423,6 @@ def _edition_facets(ranker: Ranker, matched: Docs, documents: dict[int, s.Docume
             if ref.issuer:
                 per_issuer[ref.issuer] = per_issuer.get(ref.issuer, 0) + count
     return {"year": per_year, "document": per_document, "province": per_province, "issuer": per_issuer}
-
-
-def _has_cjk(text: str) -> bool:
-    return any("\u3400" <= ch <= "\u9fff" for ch in text)
 
 
 def _in_index(ranker: Ranker, word: str) -> bool:
