@@ -246,6 +246,19 @@ class TestWhatPeopleType:
         leads = client.get("/api/v1/tasks", params={"department": "教育部", "role": "lead", "limit": 100}).json()
         assert _numbers(body) == {task["number"] for task in leads["items"]} and len(_numbers(body)) == 7
         assert body["query"]["intent"] == {"department": "教育部", "role": "lead", "words": ["教育部", "牵头"]}
+        assert not any(item["partial"] for item in body["items"]), "nothing to miss when only filters remain"
+
+    @pytest.mark.parametrize(
+        ("q", "number"),
+        [
+            ("全国科普日由哪个部门牵头", 64),  # 由 (by) is grammar, not part of 全国科普日
+            ("哪个部门管气象科普", 46),  # 管 (is in charge of) asks, without naming a unit
+            ("科普法什么时候修订", 17),  # 什么时候 (when) is 什么 + 时候 to jieba
+        ],
+    )
+    def test_who_and_when_questions(self, client: TestClient, q: str, number: int) -> None:
+        body = _search(client, q)
+        assert body["items"][0]["number"] == number and not body["items"][0]["partial"]
 
     def test_intent_narrows_what_is_searched(self, client: TestClient) -> None:
         body = _search(client, "科协牵头 科幻")

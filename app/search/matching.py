@@ -49,7 +49,8 @@ def match(ranker: Ranker, compiled: CompiledQuery, *, allowed: Docs | None, limi
     if whole is None:  # only filters: every allowed record, in index order
         docs = ranker.live_docs() if allowed is None else allowed
         hits = Hits(docs, np.zeros(docs.size))
-        return Matched(hits, [(int(d), 0.0) for d in docs[:limit]])
+        page = [(int(d), 0.0) for d in docs[:limit]]
+        return Matched(hits, page, full_on_page=len(page))  # nothing to miss: every record is whole
     full = _within(ranker.scores(whole), allowed, ranker.size)
     full = _proximity(ranker, full, compiled.required)
     relaxed, coverage, dropped = EMPTY, np.empty(0), list[str]()
