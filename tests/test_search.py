@@ -8,7 +8,11 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from app.search.dictionary import asking_phrases
 from app.search.highlight import snippet
+from app.search.text import fold
+
+from .conftest import SEED
 
 
 def _search(client: TestClient, q: str, **params: Any) -> dict[str, Any]:
@@ -254,11 +258,20 @@ class TestWhatPeopleType:
             ("全国科普日由哪个部门牵头", 64),  # 由 (by) is grammar, not part of 全国科普日
             ("哪个部门管气象科普", 46),  # 管 (is in charge of) asks, without naming a unit
             ("科普法什么时候修订", 17),  # 什么时候 (when) is 什么 + 时候 to jieba
+            ("中国科幻大会是第几届", 64),  # 第几届 kept whole, set aside whole
+            ("青少年科技创新大赛是第多少届", 58),
+            ("科技馆是不是免费开放", 24),  # 是不是 asks; it is no part of the words around it
+            ("中国科幻大会是第几回", 64),  # 回, alone after the asking 第几, is no word to match
         ],
     )
     def test_who_and_when_questions(self, client: TestClient, q: str, number: int) -> None:
         body = _search(client, q)
         assert body["items"][0]["number"] == number and not body["items"][0]["partial"]
+
+    def test_asking_phrases_never_cut_the_notice(self) -> None:
+        # They go into the segmenter's dictionary: one that occurs in the notice would cut its text.
+        notice = fold(SEED.read_text("utf-8"))
+        assert asking_phrases() and not [p for p in asking_phrases() if fold(p) in notice]
 
     def test_intent_narrows_what_is_searched(self, client: TestClient) -> None:
         body = _search(client, "科协牵头 科幻")

@@ -8,6 +8,7 @@ import marshal
 import os
 import re
 import threading
+import tomllib
 from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
@@ -29,9 +30,16 @@ _SHARED_LOCK = threading.Lock()
 
 
 def shipped_terms() -> list[str]:
-    """Key terms of these notices that jieba's general dictionary splits (shipped file)."""
+    """Key terms of these notices that jieba's general dictionary splits, and asking phrases (shipped files)."""
     raw = resources.files("app.data").joinpath("user_dict.txt").read_text("utf-8")
-    return [line.split()[0] for line in raw.splitlines() if line.strip() and not line.startswith("#")]
+    terms = [line.split()[0] for line in raw.splitlines() if line.strip() and not line.startswith("#")]
+    return terms + asking_phrases()
+
+
+def asking_phrases() -> list[str]:
+    """Question phrases jieba would cut apart ("第几届"): kept whole, so they can be set aside whole."""
+    raw = resources.files("app.data").joinpath("query_words.toml").read_text("utf-8")
+    return list(tomllib.loads(raw)["phrases"])
 
 
 class Segmenter:

@@ -180,6 +180,9 @@ def understand(parsed: ParsedQuery, directory: DepartmentDirectory, *, years: se
             if run:
                 kept.append([Term("".join(w.text for w in run))])
             run = []
+        if current is not None and not bound and sentence and len(current.folded) == 1:
+            # Unbound in a question (第 of 第多少届, after 是): grammar more often than a word.
+            current.usage = Usage.QUESTION
         if current is not None and current.usage == Usage.SEARCH:
             run.append(current)
         elif current is not None:
