@@ -227,6 +227,26 @@ class TestArraysAgainstStraightforward:
             for name in FACET_FIELDS:  # a match set large enough for the dense count
                 assert ranker.facet_counts(name, everything) == plain.facets(name, ranker.live_docs().tolist())
 
+    def test_one_character_prefixes_expand_over_every_segment(self, segmented: FileIndex) -> None:
+        # A lone character matches the bigrams it begins; each segment keeps its own list, so
+        # a searcher after a write must still see the new segment's bigrams.
+        def check(searcher: Searcher) -> None:
+            ranker, plain = Ranker(searcher, FACET_FIELDS, SCORED_FIELDS), _Straightforward(searcher)
+            for character in ("科", "青", "3", "鑫"):
+                query = wq.Prefix("grams", character)
+                fast, slow = ranker.scores(query), plain.evaluate(query)
+                assert fast.docs.tolist() == sorted(slow), character
+                assert np.allclose(fast.scores, [slow[d] for d in sorted(slow)]), character
+
+        with segmented.searcher() as searcher:
+            check(searcher)
+        writer = segmented.writer()
+        writer.add_document(uid="new:1", kind="task", title="科鑫任务", body="鑫犇", grams="科鑫任务\n鑫犇")
+        writer.commit(merge=False)
+        with segmented.searcher() as searcher:
+            check(searcher)
+            assert "科鑫" in Ranker(searcher, FACET_FIELDS, SCORED_FIELDS)._expand("grams", "科")
+
     def test_search_results_are_those_of_the_straightforward_evaluation(self, segmented: FileIndex) -> None:
         # Through matching (relaxation, proximity, filters): totals and pages agree with the
         # array code run on a searcher whose caches are cold.
