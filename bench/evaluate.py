@@ -4,7 +4,8 @@ Engines: "ours" is the API's default list (GET /api/v1/search?q=…&limit=10 ove
 store holding the seed); "whoosh-and" and "whoosh-or" are Whoosh + jieba's ChineseAnalyzer
 with AND and OR grouping (bench/baselines.py). Tables: nDCG@10, recall@10, MRR and the
 zero-result rate per class of tests/eval/judged_queries.toml ("all" is that set), the older
-tests/eval/judgements.toml as the "regression" row, then the holdout split alone.
+tests/eval/judgements.toml as the "regression" row, then the holdout split alone, then the
+second holdout (tests/eval/holdout2.toml: a fresh set by another judge, never tuned on).
 
 Run:  .venv/bin/python -m bench.evaluate [--markdown] [--engine ours] [--verbose]
 """
@@ -28,6 +29,7 @@ from bench.quality import (  # noqa: E402
     ALL,
     JUDGED_QUERIES,
     REGRESSION_QUERIES,
+    SECOND_HOLDOUT,
     QueryScore,
     Ranker,
     Summary,
@@ -130,16 +132,21 @@ def main(argv: list[str] | None = None, write: Callable[[str], object] = sys.std
     engines: list[str] = args.engine or list(ENGINES)
 
     judged, regression = load_judged(JUDGED_QUERIES), load_judged(REGRESSION_QUERIES)
+    second = load_judged(SECOND_HOLDOUT)
     with rankers(engines) as ranked_by:
         scores = {e: evaluate(judged, ranked_by[e]) for e in engines}
         regression_scores = {e: evaluate(regression, ranked_by[e]) for e in engines}
+        second_scores = {e: evaluate(second, ranked_by[e]) for e in engines}
 
     classes = class_table(scores, regression_scores)
     if args.markdown:
         write(render_markdown(classes, engines))
+        write("\n" + render_markdown(class_table(second_scores, {}), engines))
         return
     write(render_text(f"per class, {JUDGED_QUERIES.name} (all = {len(judged)} queries)", classes, engines))
     write("\n" + render_text("holdout split only", holdout_table(scores), engines))
+    # A fresh set, never tuned on: class means only, like the holdout split.
+    write("\n" + render_text(f"second holdout, {SECOND_HOLDOUT.name}", class_table(second_scores, {}), engines))
     if args.verbose:
         for engine in engines:
             # The holdout is scored, never shown per query: looking at it would make it a tuning set.

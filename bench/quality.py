@@ -28,7 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "seed" / "2023-work-points.txt"
 JUDGED_QUERIES = ROOT / "tests" / "eval" / "judged_queries.toml"
 REGRESSION_QUERIES = ROOT / "tests" / "eval" / "judgements.toml"
-SPLITS = ("tune", "holdout")
+SECOND_HOLDOUT = ROOT / "tests" / "eval" / "holdout2.toml"
+SPLITS = ("tune", "holdout", "holdout2")
 ALL = "all"
 
 # rank(q) → record keys ("task:N", "key_point:N", "activity:ID"), best first.

@@ -14,6 +14,7 @@ from app.domain.departments import load_directory
 from app.search.errors import QueryError
 from app.search.index import FACET_FIELDS, SearchIndex
 from app.search.matching import match
+from app.search.pinyin import PinyinTable
 from app.search.query import build_query, parse_query
 from app.search.records import Record, make_record
 from app.search.source import InMemorySource
@@ -78,6 +79,7 @@ def test_the_engine_runs_without_the_store_or_the_web_framework(tmp_path: Path) 
         from app.search.records import make_record
         from app.search.query import parse_query, build_query
         from app.search.matching import match
+from app.search.pinyin import PinyinTable
         from app.domain.departments import load_directory
         unit = ("中国科协", "中国科学技术协会", "lead")
         records = [make_record("task", n, 1, 2023, n, t, "", [unit], ["一"], []) for n, t in
@@ -134,3 +136,16 @@ def test_one_pass_folding_equals_the_three_tables_applied_in_turn() -> None:
     every = "".join(chr(c) for c in [*_t2s_table(), *_PUNCTUATION, *_DIGITS]) + "科普ABC（１）"
     assert fold_characters(every) == simplify(normalise(every))
     assert fold_characters("衛健委（２０２３）") == "卫健委(2023)"
+
+
+class TestPinyinTable:
+    TABLE = [("素质", 5.0), ("数字", 3.0), ("素养", 2.0), ("科普", 4.0)]
+
+    def test_run_together_full_spellings_are_split(self) -> None:
+        assert PinyinTable(self.TABLE).read("shuzisuyang") == ["数字", "素养"]
+
+    def test_initials_are_cut_only_where_the_words_stand_together(self) -> None:
+        table = PinyinTable(self.TABLE)
+        assert table.read("szsy") == []  # blind, sz is 素质 (weightier) as much as 数字
+        assert table.read("szsy", occurs=lambda text: text == "数字素养") == ["数字素养"]
+        assert table.read("szsy", occurs=lambda text: False) == []

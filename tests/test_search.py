@@ -373,6 +373,14 @@ class TestWhatPeopleType:
         assert [t["pinyin"] for t in body["query"]["tokens"]] == ["shuzisuyang"]
         assert body["items"][0]["number"] == 67 and body["query"]["full_matches"] >= 1
 
+    @pytest.mark.parametrize(("typed", "term", "number"), [("szsy", "数字素养", 67), ("kxjy", "科学教育", 9)])
+    def test_initials_of_several_words_read_as_they_stand_in_the_notice(
+        self, client: TestClient, typed: str, term: str, number: int
+    ) -> None:
+        body = _search(client, typed)
+        assert body["query"]["tokens"][0]["term"] == term
+        assert number in [item["number"] for item in body["items"] if not item["partial"]]
+
     @pytest.mark.parametrize(("typed", "word"), [("kexie", "科协"), ("kepuri", "科普日"), ("lnr", "老年人")])
     def test_pinyin_suggestions(self, client: TestClient, typed: str, word: str) -> None:
         response = client.get("/api/v1/suggest", params={"q": typed})

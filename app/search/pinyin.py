@@ -23,6 +23,9 @@ from app.search.text import fold
 _CJK = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff]{2,}$")
 PINYIN_QUERY = re.compile(r"^[a-z]{2,40}$")
 MIN_PIECE = 2  # letters: a one-letter piece of a run-together spelling is noise, not a word
+INITIALS_PIECES = 3  # words a run of initials is cut into at most
+INITIALS_READINGS = 4  # readings tried per piece (most weighty first)
+INITIALS_CANDIDATES = 64  # cuts checked against the records at most
 
 
 @dataclass(frozen=True)
@@ -85,12 +88,14 @@ class PinyinTable:
         hi = bisect.bisect_left(self._keys, typed + "{")  # "{" sorts after every letter
         return _ranked(self._entries[lo:hi])[:limit]
 
-    def read(self, typed: str) -> list[str]:
+    def read(self, typed: str, occurs: Callable[[str], bool] | None = None) -> list[str]:
         """The words `typed` spells: one word (pinyin or initials), or several run together.
 
         "shuzisuyang" is no vocabulary word but 数字 + 素养 spelt without a break; the split
-        with the fewest words wins, then the weightier. Only full spellings are split: runs
-        of initials ("szsy") are too ambiguous to cut (sz is 素质 as much as 数字).
+        with the fewest words wins, then the weightier. Runs of initials ("szsy") are too
+        ambiguous to cut blind (sz is 素质 as much as 数字): they are cut only when `occurs`
+        confirms that the words stand side by side in the records (数字素养 does, 素质素养
+        does not).
         """
         whole = self.exact(typed)
         if whole:
@@ -108,7 +113,33 @@ class PinyinTable:
                 if current is None or candidate[:2] < current[:2]:
                     best[end] = candidate
         found = best[-1]
-        return found[2] if found is not None else []
+        if found is not None:
+            return found[2]
+        if occurs is not None:
+            for _, _, words in sorted(self._initials_splits(typed)):
+                if occurs("".join(words)):
+                    return ["".join(words)]
+        return []
+
+    def _initials_splits(self, typed: str) -> list[tuple[int, float, list[str]]]:
+        """(pieces, -weight, words) for cuts of `typed` into INITIALS_PIECES words at most."""
+        found: list[tuple[int, float, list[str]]] = []
+
+        def cut(start: int, words: list[str], weight: float) -> None:
+            if len(found) >= INITIALS_CANDIDATES:
+                return
+            if start == len(typed):
+                if len(words) > 1:
+                    found.append((len(words), -weight, words))
+                return
+            if len(words) == INITIALS_PIECES:
+                return
+            for end in range(start + MIN_PIECE, len(typed) + 1):
+                for reading in self.exact(typed[start:end])[:INITIALS_READINGS]:
+                    cut(end, [*words, reading.word], weight + reading.weight)
+
+        cut(0, [], 0.0)
+        return found
 
 
 def _ranked(entries: list[Reading]) -> list[Reading]:
@@ -123,12 +154,15 @@ _SCRIPT_RUNS = re.compile(r"[a-z]+|[^a-z]+")
 
 
 def respell(
-    parsed: ParsedQuery, table: Callable[[], PinyinTable], known: Callable[[str], bool]
+    parsed: ParsedQuery,
+    table: Callable[[], PinyinTable],
+    known: Callable[[str], bool],
+    occurs: Callable[[str], bool] | None = None,
 ) -> tuple[ParsedQuery, dict[str, str]]:
     """The query with terms typed in pinyin replaced by the words they spell, and word → as typed.
 
     A term is read only when it matches nothing as typed (`known` says what the index
-    holds). Tone marks are ignored; syllables typed apart ("ke pu") are read together when
+    holds; `occurs`, whether a text stands in some record). Tone marks are ignored; syllables typed apart ("ke pu") are read together when
     they spell nothing alone; a spelling run into characters ("kepu基地") is read up to
     them. The table is asked for only when some term may be pinyin: it is costly to make.
     """
@@ -138,7 +172,7 @@ def respell(
         plain = toneless(fold(text))
         if not PINYIN_QUERY.match(plain) or known(plain):
             return []
-        return table().read(plain)
+        return table().read(plain, occurs)
 
     def plain_pinyin(clause: list[Term]) -> bool:
         (term,) = clause if len(clause) == 1 else (None,)

@@ -162,6 +162,11 @@ def _words_query(tokens: list[str], phrase: bool) -> wq.Query:
     return wq.Or(per_field)
 
 
+def standing_query(text: str) -> wq.Query:
+    """Records where `text` stands as written (its bigrams, then the stored text checked)."""
+    return _grams_query([g for g, _, _ in bigrams(text)], fold(text))
+
+
 def _grams_query(grams: list[str], phrase: str | None) -> wq.Query:
     if len(grams) > 1:
         # Unquoted, all bigrams anywhere is enough for the weaker sub-word path; a quoted

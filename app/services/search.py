@@ -24,7 +24,7 @@ from app.search.highlight import highlight_terms, snippet
 from app.search.index import FACET_FIELDS, SearchIndex
 from app.search.matching import match
 from app.search.pinyin import PINYIN_QUERY, PinyinTable, respell
-from app.search.query import build_query, parse_query
+from app.search.query import build_query, parse_query, standing_query
 from app.search.ranking import Docs, Ranker
 from app.search.text import fold
 from app.search.understanding import Intent, understand
@@ -127,7 +127,12 @@ class SearchService:
         with self.index.reading():
             ranker = self.index.ranker
             assert ranker is not None
-            parsed, typed = respell(parsed, self._pinyin, known=lambda word: _in_index(ranker, word))
+            parsed, typed = respell(
+                parsed,
+                self._pinyin,
+                known=lambda word: _in_index(ranker, word),
+                occurs=lambda text: len(ranker.scores(standing_query(text))) > 0,
+            )
             understood = understand(parsed, self.directory, years={d.year for d in documents.values()})
             compiled = build_query(understood.query, self.directory)
             analyses = compiled.analyses
