@@ -299,6 +299,14 @@ class TestWhatPeopleType:
         assert [item["partial"] for item in body["items"]] == [False] * 2 + [True] * (len(body["items"]) - 2)
         assert len(body["items"]) >= 10 and body["total"] == len(body["items"])
 
+    @pytest.mark.parametrize(
+        ("everyday", "formal"), [("老师", "教师"), ("大学", "高校"), ("电影", "影视"), ("老人", "老年人")]
+    )
+    def test_everyday_words_find_what_the_notice_says_formally(
+        self, client: TestClient, everyday: str, formal: str
+    ) -> None:
+        assert _numbers(_search(client, formal)) <= _numbers(_search(client, everyday)) != set()
+
     def test_a_literal_word_outweighs_a_synonym_when_relaxing(self, client: TestClient) -> None:
         # No record holds 资助; 62 and 45 hold 出版 itself, 24 only 资金 (a synonym of 资助)
         # and 28 only 图书 (a synonym of 出版): the literal word earns more of the weight.
