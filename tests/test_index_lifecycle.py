@@ -239,3 +239,26 @@ def test_the_live_searcher_can_be_read_from_several_threads_at_once(index: Searc
     errors = [r for r in results if isinstance(r, Exception)]
     assert not errors, errors[:3]
     assert all(r == expected for r in results)
+
+
+def test_a_build_removed_while_it_is_being_opened_is_followed_not_rebuilt(
+    index: SearchIndex, store: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Another process rebuilds: CURRENT moves to its build and ours is removed between our
+    # reading the pointer and opening the folder it names.
+    root = tmp_path / "index"
+    stale = (root / "CURRENT").read_text("utf-8").strip()
+    writer = SearchIndex(root).open(StoreRecords(store))
+    writer.rebuild(StoreRecords(store))
+    fresh = (root / "CURRENT").read_text("utf-8").strip()
+    assert fresh != stale and not (root / stale).exists()
+    writer.close()
+    reads = iter([stale])
+    real = index._current_build
+    monkeypatch.setattr(index, "_current_build", lambda: next(reads, None) or real())
+    rebuilds: list[object] = []
+    monkeypatch.setattr(index, "rebuild", lambda *args, **kwargs: rebuilds.append(args))
+    index._build = None  # as if the live searcher were out of date
+    index._refresh()
+    assert index._build == fresh and not rebuilds
+    assert _hits(index, "科幻") >= 2

@@ -48,6 +48,7 @@ DICTIONARY = "dictionary.txt"
 PARALLEL_BUILD_RECORDS = 5_000
 MAX_BUILD_WORKERS = 3
 WARM_TERMS = 2000  # terms the previous searcher was asked for, scored by a new one before the switch
+BUILD_SWITCH_RETRIES = 3  # times a refresh follows CURRENT when the build it read was removed meanwhile
 
 
 @dataclass(frozen=True)
@@ -402,25 +403,21 @@ class SearchIndex:
         if not self._refreshing.acquire(blocking=wait):
             return
         try:
-            build = self._current_build()
-            if build is None:
-                return
-            with self._lock:
-                if build == self._build and self._searcher is not None and self._searcher.up_to_date():
+            for attempt in range(BUILD_SWITCH_RETRIES + 1):
+                build = self._current_build()
+                if build is None:
                     return
-            # Always a new searcher, never Whoosh's Searcher.refresh(): refresh() reuses the
-            # reader of every segment whose id it knows, and a segment's id survives
-            # deletions made by another process, so replaced records were answered twice.
-            self._adopt_dictionary(self.root / build)
-            # Read, not memory-mapped: a damaged or truncated file is an exception, never SIGBUS;
-            # by pread, so the request threads and the background work can share the searcher.
-            ix = PreadStorage(str(self.root / build)).open_index(schema=build_schema())
-            searcher = ix.searcher()
-            try:
-                ranker = self._make_ranker(searcher, warm_terms=wait)
-            except BaseException:
-                searcher.close()
-                raise
+                with self._lock:
+                    if build == self._build and self._searcher is not None and self._searcher.up_to_date():
+                        return
+                try:
+                    searcher, ranker = self._open_build(build, warm_terms=wait)
+                    break
+                except Exception:
+                    # Another process switched CURRENT and removed this build between our
+                    # reading the pointer and opening it: read the new one, no damage here.
+                    if attempt == BUILD_SWITCH_RETRIES or self._current_build() == build:
+                        raise
             # Searches hold the read lock from start to end: none is using the old searcher
             # once the switch has it, so it can be closed.
             with self._lock:
@@ -430,6 +427,21 @@ class SearchIndex:
                 old.close()
         finally:
             self._refreshing.release()
+
+    def _open_build(self, build: str, *, warm_terms: bool) -> tuple[Searcher, Ranker]:
+        # Always a new searcher, never Whoosh's Searcher.refresh(): refresh() reuses the
+        # reader of every segment whose id it knows, and a segment's id survives
+        # deletions made by another process, so replaced records were answered twice.
+        self._adopt_dictionary(self.root / build)
+        # Read, not memory-mapped: a damaged or truncated file is an exception, never SIGBUS;
+        # by pread, so the request threads and the background work can share the searcher.
+        ix = PreadStorage(str(self.root / build)).open_index(schema=build_schema())
+        searcher = ix.searcher()
+        try:
+            return searcher, self._make_ranker(searcher, warm_terms=warm_terms)
+        except BaseException:
+            searcher.close()
+            raise
 
     def _make_ranker(self, searcher: Searcher, *, warm_terms: bool = False) -> Ranker:
         # Posting lists and facet values are read per searcher, so a new searcher needs a
