@@ -318,6 +318,7 @@ class TestSegmentCaches:
         assert ranker is not None
         ranker.term("body", "科幻")
         ranker.term("grams", "科普")
+        ledger = ranker.docs_with("kind", ("task", "key_point"))
         decoded = _record_decodes(monkeypatch)
         at_switch: list[tuple[str, str]] = []
         real_switch = search_index._point_current_at
@@ -335,6 +336,8 @@ class TestSegmentCaches:
         assert len(fresh.term("body", "科幻")) == len(ranker.term("body", "科幻")) > 0
         fresh.term("grams", "科普")
         assert decoded == []  # the first searches on the new build decode nothing
+        assert fresh.hot_filters() == [("kind", ("task", "key_point"))]  # the ledger's records, listed already
+        assert fresh.docs_with("kind", ("task", "key_point")).tolist() == ledger.tolist()
 
 
 def test_the_pinyin_table_is_rebuilt_off_the_request_path(search_index: SearchIndex, store: Engine) -> None:

@@ -458,6 +458,8 @@ class SearchIndex:
             for fieldname, text in previous.hot_terms(WARM_TERMS):
                 if fieldname in searcher.schema:
                     ranker.term(fieldname, text)
+            for fieldname, values in previous.hot_filters():
+                ranker.docs_with(fieldname, values)
         return ranker
 
     def _adopt_dictionary(self, path: Path) -> None:

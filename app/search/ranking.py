@@ -266,6 +266,10 @@ class Ranker:
         with self._lock:
             return list(self._terms)[-limit:]
 
+    def hot_filters(self) -> list[tuple[str, tuple[str, ...]]]:
+        """The filter unions this searcher made (kinds, units …): a new searcher makes them again."""
+        return list(self._unions)
+
     def prefetch(self, terms: Iterable[tuple[str, str]]) -> None:
         """Decode these terms' postings in every segment (a no-op for segments already cached)."""
         for fieldname, text in terms:
