@@ -19,6 +19,7 @@ from app import schemas as s
 from app.domain.departments import DepartmentDirectory
 from app.domain.vocabulary import Role
 from app.errors import InvalidParameter, InvalidQuery
+from app.models import row_id
 from app.search.errors import QueryError
 from app.search.highlight import highlight_terms, snippet
 from app.search.index import FACET_FIELDS, SearchIndex
@@ -103,7 +104,8 @@ class SearchService:
         self.max_query_chars = max_query_chars
         self.cache = ResultCache(cache_size)
         self.sync_seconds = sync_seconds
-        self._names: tuple[int, list[str], dict[int, s.DocumentRef]] | None = None
+        self._document_refs: tuple[int, dict[int, s.DocumentRef]] | None = None
+        self._activity_names: tuple[int, list[str]] | None = None
         self._pinyin_table: tuple[int, PinyinTable] | None = None
         self._pinyin_refresh = threading.Thread()  # never started: no refresh running
 
@@ -314,22 +316,28 @@ class SearchService:
         )
 
     def _documents(self) -> dict[int, s.DocumentRef]:
-        return self._lookups()[2]
-
-    def _names_list(self) -> list[str]:
-        return self._lookups()[1]
-
-    def _lookups(self) -> tuple[int, list[str], dict[int, s.DocumentRef]]:
-        # Small tables, re-read only when the index (hence the store) changed.
-        if self._names is None or self._names[0] != self.index.generation:
+        # A small table, re-read only when the index (hence the store) changed.
+        cached = self._document_refs
+        if cached is None or cached[0] != self.index.generation:
+            generation = self.index.generation
             with Session(self.engine) as session:
-                names = list(session.exec(select(m.Activity.name)).all())
                 docs = {
-                    d.id: s.DocumentRef(id=d.id, year=d.year, title=d.title, province=d.province, issuer=d.issuer)
+                    row_id(d): s.DocumentRef(id=d.id, year=d.year, title=d.title, province=d.province, issuer=d.issuer)
                     for d in session.exec(select(m.Document))
                 }
-            self._names = (self.index.generation, names, docs)  # type: ignore[assignment]
-        return self._names  # type: ignore[return-value]
+            cached = self._document_refs = (generation, docs)
+        return cached[1]
+
+    def _names_list(self) -> list[str]:
+        # Activity names, for suggestions and pinyin only: every search needs the documents,
+        # but these are many at 100k tasks, so they are not read on the first search after a write.
+        cached = self._activity_names
+        if cached is None or cached[0] != self.index.generation:
+            generation = self.index.generation
+            with Session(self.engine) as session:
+                names = list(session.exec(select(m.Activity.name)).all())
+            cached = self._activity_names = (generation, names)
+        return cached[1]
 
     def _item(
         self,
