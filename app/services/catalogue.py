@@ -113,15 +113,11 @@ def _document(session: Session, doc: m.Document) -> s.DocumentPublic:
             )
         ).one(),
     )
-    data = doc.model_dump()
-    data["cover_letter"] = [p for p in doc.cover_letter.split("\n") if p]
-    data["intro"] = [p for p in doc.intro.split("\n") if p]
-    return s.DocumentPublic(**data, counts=counts, sections=[_section(x) for x in sections])
+    return s.DocumentPublic.model_validate(doc, update={"counts": counts, "sections": [_section(x) for x in sections]})
 
 
 def _section(x: m.Section) -> s.SectionRef:
-    lead = [p for p in x.lead.split("\n") if p]
-    return s.SectionRef(id=x.id, label=x.label, title=x.title, level=x.level, parent_id=x.parent_id, lead=lead)
+    return s.SectionRef.model_validate(x)
 
 
 # --- tasks -------------------------------------------------------------------
@@ -225,7 +221,7 @@ def tasks_public(session: Session, tasks: Sequence[m.Task]) -> list[s.TaskPublic
     lineage = lineage_steps(session, [row_id(t) for t in tasks])
     return [
         s.TaskPublic(
-            id=t.id,
+            id=row_id(t),
             document=docs[t.document_id],
             number=t.number,
             text=t.text,
@@ -320,7 +316,7 @@ def key_points_public(session: Session, key_points: Sequence[m.KeyPoint]) -> lis
     order = list(target_group_words())
     return [
         s.KeyPointPublic(
-            id=k.id,
+            id=row_id(k),
             document=docs[k.document_id],
             section=sections[k.section_id],
             number=k.number,

@@ -198,8 +198,8 @@ def _insert_document(session: Session, notice: ParsedNotice, source_name: str | 
         published_at=notice.published_at,
         addressees=notice.addressees,
         contact=notice.contact,
-        cover_letter="\n".join(notice.cover_letter),
-        intro="\n".join(notice.intro),
+        cover_letter=list(notice.cover_letter),
+        intro=list(notice.intro),
         ledger_title=notice.ledger_title,
         content_hash=notice.content_hash,
         source_name=source_name,
@@ -220,7 +220,7 @@ def _insert_sections(session: Session, document_id: int, sections: Sequence[Pars
             title=section.title,
             level=section.level,
             parent_id=section_ids[section.parent] if section.parent is not None else None,
-            lead="\n".join(section.lead),
+            lead=list(section.lead),
         )
         session.add(row)
         session.flush()
