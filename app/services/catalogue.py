@@ -220,22 +220,20 @@ def tasks_public(session: Session, tasks: Sequence[m.Task]) -> list[s.TaskPublic
     progress = task_progress(session, [i for i in ids if i is not None])
     lineage = lineage_steps(session, [row_id(t) for t in tasks])
     return [
-        s.TaskPublic(
-            id=row_id(t),
-            document=docs[t.document_id],
-            number=t.number,
-            text=t.text,
-            body=t.body,
-            departments=departments[row_id(t)],
-            all_member_units=t.all_member_units,
-            key_points=links[row_id(t)],
-            activities=activities[row_id(t)],
-            references=references[row_id(t)],
-            target_groups=sorted(groups[row_id(t)], key=order.index),
-            status=progress.get(row_id(t), NOT_STARTED).status,
-            last_reported_on=progress.get(row_id(t), NOT_STARTED).last_reported_on,
-            last_note=progress.get(row_id(t), NOT_STARTED).last_note,
-            lineage=lineage[row_id(t)],
+        s.TaskPublic.model_validate(
+            t,
+            update={
+                "document": docs[t.document_id],
+                "departments": departments[row_id(t)],
+                "key_points": links[row_id(t)],
+                "activities": activities[row_id(t)],
+                "references": references[row_id(t)],
+                "target_groups": sorted(groups[row_id(t)], key=order.index),
+                "status": progress.get(row_id(t), NOT_STARTED).status,
+                "last_reported_on": progress.get(row_id(t), NOT_STARTED).last_reported_on,
+                "last_note": progress.get(row_id(t), NOT_STARTED).last_note,
+                "lineage": lineage[row_id(t)],
+            },
         )
         for t in tasks
     ]
@@ -315,20 +313,18 @@ def key_points_public(session: Session, key_points: Sequence[m.KeyPoint]) -> lis
     )
     order = list(target_group_words())
     return [
-        s.KeyPointPublic(
-            id=row_id(k),
-            document=docs[k.document_id],
-            section=sections[k.section_id],
-            number=k.number,
-            title=k.title,
-            body=k.body,
-            sub_paragraphs=paragraphs[row_id(k)],
-            departments=departments[row_id(k)],
-            all_member_units=k.all_member_units,
-            activities=activities[row_id(k)],
-            references=references[row_id(k)],
-            target_groups=sorted(groups[row_id(k)], key=order.index),
-            tasks=tasks[row_id(k)],
+        s.KeyPointPublic.model_validate(
+            k,
+            update={
+                "document": docs[k.document_id],
+                "section": sections[k.section_id],
+                "sub_paragraphs": paragraphs[row_id(k)],
+                "departments": departments[row_id(k)],
+                "activities": activities[row_id(k)],
+                "references": references[row_id(k)],
+                "target_groups": sorted(groups[row_id(k)], key=order.index),
+                "tasks": tasks[row_id(k)],
+            },
         )
         for k in key_points
     ]
@@ -441,9 +437,7 @@ def activities_public(session: Session, rows: Sequence[m.Activity]) -> list[s.Ac
         lambda r: s.NumberedRef(id=r[1], number=r[2], document_id=r[3]),
     )
     return [
-        s.ActivityPublic(
-            id=row_id(a), name=a.name, kind=a.kind, series=a.series, key_points=kps[row_id(a)], tasks=tasks[row_id(a)]
-        )
+        s.ActivityPublic.model_validate(a, update={"key_points": kps[row_id(a)], "tasks": tasks[row_id(a)]})
         for a in rows
     ]
 
@@ -528,6 +522,6 @@ def _count(session: Session, query: Any) -> int:
 
 def _documents(session: Session, ids: Iterable[int]) -> dict[int, s.DocumentRef]:
     return {
-        row_id(d): s.DocumentRef(id=row_id(d), year=d.year, title=d.title, province=d.province, issuer=d.issuer)
+        row_id(d): s.DocumentRef.model_validate(d, from_attributes=True)
         for d in session.exec(select(m.Document).where(col(m.Document.id).in_(list(ids))))
     }

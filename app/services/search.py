@@ -340,7 +340,7 @@ class SearchService:
             with Session(self.engine) as session:
                 names = list(session.exec(select(m.Activity.name)).all())
                 docs = {
-                    d.id: s.DocumentRef(id=d.id, year=d.year, title=d.title, province=d.province, issuer=d.issuer)
+                    d.id: s.DocumentRef.model_validate(d, from_attributes=True)
                     for d in session.exec(select(m.Document))
                 }
             self._names = (self.index.generation, names, docs)  # type: ignore[assignment]
