@@ -25,7 +25,11 @@ def row_id(row: SQLModel) -> int:
 
 
 class Paragraphs(TypeDecorator[list[str]]):
-    """Paragraphs stored as one TEXT, a line each: the column stays plain text, the model sees a list."""
+    """Paragraphs stored as one TEXT, a line each: the column stays plain text, the model sees a list.
+
+    Alembic's autogenerate writes it as app.models.Paragraphs(); a migration should say sa.Text() instead,
+    so that it never imports the models it migrates.
+    """
 
     impl = Text
     cache_ok = True
