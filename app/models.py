@@ -5,8 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Column, Text, UniqueConstraint, event
-from sqlmodel import Field, SQLModel
+from sqlalchemy import Column, Dialect, Text, UniqueConstraint, event
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import AutoString, Field, SQLModel
+
+from app.domain.vocabulary import ActivityKind
 
 
 def _utcnow() -> dt.datetime:
@@ -21,51 +24,92 @@ def row_id(row: SQLModel) -> int:
     return value
 
 
-class Document(SQLModel, table=True):
+class Paragraphs(TypeDecorator[list[str]]):
+    """Paragraphs stored as one TEXT, a line each: the column stays plain text, the model sees a list.
+
+    Alembic's autogenerate writes it as app.models.Paragraphs(); a migration should say sa.Text() instead,
+    so that it never imports the models it migrates.
+    """
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: list[str] | None, dialect: Dialect) -> str:
+        return "\n".join(value or ())
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> list[str]:
+        return [p for p in (value or "").split("\n") if p]
+
+
+# --- model families: a `...Base` holds the fields the table and the public schemas share
+# (app.schemas extends them); the table adds its keys, links and timestamps.
+
+
+class DocumentBase(SQLModel):
+    """A notice's metadata, as stored and as published."""
+
+    title: str = Field(index=True, schema_extra={"examples": ["2023年全民科学素质行动工作要点"]})
+    year: int = Field(index=True)
+    issuer: str | None
+    province: str | None = Field(default=None, index=True, description="Provincial editions: the province (某省).")
+    source: str | None = Field(default=None, description="Where this copy was published (出处, or the footer's 来源).")
+    issuer_note: str | None
+    issue_date: dt.date | None
+    published_at: dt.datetime | None
+    addressees: str | None
+    contact: str | None
+    cover_letter: list[str] = Field(sa_type=Paragraphs)
+    intro: list[str] = Field(sa_type=Paragraphs)
+    ledger_title: str | None
+    # The length is the column's (a SHA-256 in hex), not a rule the API states.
+    content_hash: str = Field(unique=True, sa_type=AutoString(length=64))
+    source_name: str | None
+
+
+class Document(DocumentBase, table=True):
     """One imported notice."""
 
     id: int | None = Field(default=None, primary_key=True)
-    title: str = Field(index=True)
-    year: int = Field(index=True)
-    issuer: str | None = None
-    province: str | None = Field(default=None, index=True)
-    source: str | None = None
-    issuer_note: str | None = None
-    issue_date: dt.date | None = None
-    published_at: dt.datetime | None = None
-    addressees: str | None = None
-    contact: str | None = None
-    cover_letter: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
-    intro: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
-    ledger_title: str | None = None
-    content_hash: str = Field(unique=True, max_length=64)
-    source_name: str | None = None
     imported_at: dt.datetime = Field(default_factory=_utcnow)
 
 
-class Section(SQLModel, table=True):
+class SectionBase(SQLModel):
+    """A heading 一、… (level 1) or （一）… (level 2, with its parent) and its lead paragraphs."""
+
+    label: str = Field(schema_extra={"examples": ["三"]})
+    title: str = Field(sa_type=Text)
+    level: int = 1
+    parent_id: int | None = Field(default=None, foreign_key="section.id", ondelete="CASCADE")
+    lead: list[str] = Field(
+        default_factory=list,
+        sa_type=Paragraphs,
+        description="Lead paragraphs between the heading and its key points.",
+    )
+
+
+class Section(SectionBase, table=True):
     """A heading 一、… (level 1) or （一）… (level 2, with its parent)."""
 
     id: int | None = Field(default=None, primary_key=True)
     document_id: int = Field(foreign_key="document.id", ondelete="CASCADE", index=True)
     ordinal: int
-    label: str
-    title: str = Field(sa_column=Column(Text, nullable=False))
-    level: int = 1
-    parent_id: int | None = Field(default=None, foreign_key="section.id", ondelete="CASCADE")
-    lead: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
 
 
-class KeyPoint(SQLModel, table=True):
+class KeyPointBase(SQLModel):
+    """A numbered key point: its first sentence is the title."""
+
+    number: int
+    title: str = Field(sa_type=Text)
+    body: str = Field(sa_type=Text)
+
+
+class KeyPoint(KeyPointBase, table=True):
     """A numbered key point: its first sentence is the title."""
 
     __table_args__ = (UniqueConstraint("document_id", "number"),)
     id: int | None = Field(default=None, primary_key=True)
     document_id: int = Field(foreign_key="document.id", ondelete="CASCADE", index=True)
     section_id: int = Field(foreign_key="section.id", ondelete="CASCADE", index=True)
-    number: int
-    title: str = Field(sa_column=Column(Text, nullable=False))
-    body: str = Field(sa_column=Column(Text, nullable=False))
     all_member_units: bool = False
 
 
@@ -78,24 +122,34 @@ class SubParagraph(SQLModel, table=True):
     text: str = Field(sa_column=Column(Text, nullable=False))
 
 
-class Task(SQLModel, table=True):
+class TaskBase(SQLModel):
+    """A numbered ledger task; `text` as printed, `body` without its unit list."""
+
+    number: int
+    text: str = Field(sa_type=Text, description="The item as printed, unit list included.")
+    body: str = Field(sa_type=Text, description="The item without its unit list.")
+
+
+class Task(TaskBase, table=True):
     """A numbered ledger task; `text` as printed, `body` without its unit list."""
 
     __table_args__ = (UniqueConstraint("document_id", "number"),)
     id: int | None = Field(default=None, primary_key=True)
     document_id: int = Field(foreign_key="document.id", ondelete="CASCADE", index=True)
-    number: int
-    text: str = Field(sa_column=Column(Text, nullable=False))
-    body: str = Field(sa_column=Column(Text, nullable=False))
     all_member_units: bool = False
 
 
-class Department(SQLModel, table=True):
+class DepartmentBase(SQLModel):
+    """A member unit under its canonical short name, with its full name."""
+
+    name: str = Field(unique=True, schema_extra={"examples": ["中国科协"]})
+    full_name: str = Field(schema_extra={"examples": ["中国科学技术协会"]})
+
+
+class Department(DepartmentBase, table=True):
     """A member unit under its canonical short name."""
 
     id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(unique=True)
-    full_name: str
 
 
 class TaskDepartment(SQLModel, table=True):
@@ -116,13 +170,19 @@ class KeyPointDepartment(SQLModel, table=True):
     position: int
 
 
-class Activity(SQLModel, table=True):
+class ActivityBase(SQLModel):
+    """A named event, campaign, programme, competition or observance."""
+
+    name: str = Field(unique=True)
+    # Stored as plain text: a new kind needs no migration.
+    kind: ActivityKind = Field(index=True, sa_type=AutoString)
+    series: str = Field(index=True, description="The name without its edition (第N届, year).")
+
+
+class Activity(ActivityBase, table=True):
     """A named event, campaign, programme, competition or observance."""
 
     id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(unique=True)
-    kind: str = Field(index=True)
-    series: str = Field(index=True)
 
 
 class TaskActivity(SQLModel, table=True):

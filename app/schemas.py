@@ -7,6 +7,7 @@ from typing import Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.config import JsonDict
+from sqlmodel import SQLModel
 
 from app.domain.vocabulary import (
     ActivityKind,
@@ -18,6 +19,7 @@ from app.domain.vocabulary import (
     TermUsage,
     TokenScope,
 )
+from app.models import ActivityBase, DepartmentBase, DocumentBase, KeyPointBase, SectionBase, TaskBase
 
 T = TypeVar("T")
 
@@ -31,6 +33,16 @@ class Page(BaseModel, Generic[T]):
     offset: int
 
 
+# A public schema extends its table's base (app.models). Pydantic orders fields by the
+# reversed MRO, so the mixins holding `id` (and the parent records) are listed last to come first.
+
+
+class Identified(SQLModel):
+    """A stored record's id."""
+
+    id: int
+
+
 class DocumentRef(BaseModel):
     """Which notice a record belongs to."""
 
@@ -41,22 +53,13 @@ class DocumentRef(BaseModel):
     issuer: str | None = Field(default=None, description="The office that issued it.")
 
 
-class SectionRef(BaseModel):
+class SectionRef(SectionBase, Identified):
     """A section heading."""
 
-    id: int
-    label: str = Field(examples=["三"])
-    title: str
-    level: int = 1
-    parent_id: int | None = None
-    lead: list[str] = Field(default_factory=list, description="Lead paragraphs between the heading and its key points.")
 
-
-class DepartmentRole(BaseModel):
+class DepartmentRole(DepartmentBase):
     """A member unit named on a task, with its role."""
 
-    name: str = Field(examples=["中国科协"])
-    full_name: str = Field(examples=["中国科学技术协会"])
     role: Role
 
 
@@ -102,11 +105,23 @@ class LineageStep(BaseModel):
     score: float | None = Field(description="Match with the previous step, 0–1 (wording and units).")
 
 
-class TaskPublic(BaseModel):
+class InDocument(Identified):
+    """A record of a notice: its id, then the notice."""
+
+    document: DocumentRef
+
+
+class InSection(InDocument):
+    """A record under a section heading."""
+
+    section: SectionRef
+
+
+class TaskPublic(TaskBase, InDocument):
     """A ledger task with its units, trace links, activities, references and target groups."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
+    model_config = {
+        "json_schema_extra": {
             "example": {
                 "id": 55,
                 "document": {"id": 1, "year": 2023, "title": "2023年全民科学素质行动工作要点"},
@@ -121,13 +136,8 @@ class TaskPublic(BaseModel):
                 "target_groups": [],
             }
         }
-    )
+    }
 
-    id: int
-    document: DocumentRef
-    number: int
-    text: str = Field(description="The item as printed, unit list included.")
-    body: str = Field(description="The item without its unit list.")
     departments: list[DepartmentRole]
     all_member_units: bool = Field(description="True where every member unit takes part (各成员单位参与).")
     key_points: list[KeyPointLink]
@@ -148,11 +158,11 @@ class TaskPublic(BaseModel):
     )
 
 
-class KeyPointPublic(BaseModel):
+class KeyPointPublic(KeyPointBase, InSection):
     """A key point with its sub-paragraphs, activities and the tasks traced to it."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
+    model_config = {
+        "json_schema_extra": {
             "example": {
                 "id": 5,
                 "document": {"id": 1, "year": 2023, "title": "2023年全民科学素质行动工作要点"},
@@ -175,14 +185,8 @@ class KeyPointPublic(BaseModel):
                 "tasks": [{"id": 24, "number": 24, "score": 0.794}, {"id": 65, "number": 65, "score": 0.333}],
             }
         }
-    )
+    }
 
-    id: int
-    document: DocumentRef
-    section: SectionRef
-    number: int
-    title: str
-    body: str
     sub_paragraphs: list[str]
     departments: list[DepartmentRole]
     all_member_units: bool
@@ -202,11 +206,11 @@ class DocumentCounts(BaseModel):
     activities: int
 
 
-class DocumentPublic(BaseModel):
+class DocumentPublic(DocumentBase, Identified):
     """An imported notice and its metadata."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
+    model_config = {
+        "json_schema_extra": {
             "example": {
                 "id": 1,
                 "title": "2023年全民科学素质行动工作要点",
@@ -235,34 +239,18 @@ class DocumentPublic(BaseModel):
                 ],
             }
         }
-    )
+    }
 
-    id: int
-    title: str = Field(examples=["2023年全民科学素质行动工作要点"])
-    year: int
-    issuer: str | None
-    province: str | None = Field(default=None, description="Provincial editions: the province (某省).")
-    source: str | None = Field(default=None, description="Where this copy was published (出处, or the footer's 来源).")
-    issuer_note: str | None
-    issue_date: dt.date | None
-    published_at: dt.datetime | None
-    addressees: str | None
-    contact: str | None
-    cover_letter: list[str]
-    intro: list[str]
-    ledger_title: str | None
-    content_hash: str
-    source_name: str | None
     imported_at: dt.datetime
     counts: DocumentCounts
     sections: list[SectionRef]
 
 
-class DepartmentPublic(BaseModel):
+class DepartmentPublic(DepartmentBase):
     """A member unit with how many tasks it leads and takes part in."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
+    model_config = {
+        "json_schema_extra": {
             "example": {
                 "name": "中国科协",
                 "full_name": "中国科学技术协会",
@@ -272,21 +260,19 @@ class DepartmentPublic(BaseModel):
                 "task_count": 31,
             }
         }
-    )
+    }
 
-    name: str = Field(examples=["中国科协"])
-    full_name: str = Field(examples=["中国科学技术协会"])
     aliases: list[str]
     lead_count: int
     participant_count: int
     task_count: int
 
 
-class ActivityPublic(BaseModel):
+class ActivityPublic(ActivityBase, Identified):
     """A named activity with the key points and tasks that name it."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
+    model_config = {
+        "json_schema_extra": {
             "example": {
                 "id": 30,
                 "name": "全国科普日",
@@ -296,12 +282,8 @@ class ActivityPublic(BaseModel):
                 "tasks": [{"id": 64, "number": 64, "document_id": 1}],
             }
         }
-    )
+    }
 
-    id: int
-    name: str
-    kind: ActivityKind
-    series: str = Field(description="The name without its edition (第N届, year).")
     key_points: list[NumberedRef]
     tasks: list[NumberedRef]
 

@@ -92,7 +92,7 @@ def _stored_parts(session: Session, document_id: int) -> tuple[Counter[str], str
     """(the header's characters, the body's text) as read back from the store."""
     doc = session.get(m.Document, document_id)
     assert doc is not None
-    header = [doc.title, doc.issuer, doc.issuer_note, doc.addressees, doc.contact, doc.cover_letter, doc.intro]
+    header = [doc.title, doc.issuer, doc.issuer_note, doc.addressees, doc.contact, *doc.cover_letter, *doc.intro]
     if doc.issue_date is not None:
         header.append(f"{doc.issue_date.year}年{doc.issue_date.month}月{doc.issue_date.day}日")
     if doc.published_at is not None:
@@ -105,7 +105,7 @@ def _stored_parts(session: Session, document_id: int) -> tuple[Counter[str], str
         select(m.Section).where(col(m.Section.document_id) == document_id).order_by(col(m.Section.ordinal))
     ).all()
     for section in sections:
-        body += [section.title, section.lead]
+        body += [section.title, *section.lead]
         points = session.exec(
             select(m.KeyPoint).where(col(m.KeyPoint.section_id) == section.id).order_by(col(m.KeyPoint.number))
         ).all()

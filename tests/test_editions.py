@@ -199,7 +199,7 @@ class TestStore:
                 section = session.get(m.Section, 1)
                 assert doc is not None and doc.title == "2023年全民科学素质行动工作要点"
                 assert doc.province is None and doc.source is None
-                assert section is not None and section.title == "T" and section.lead == ""
+                assert section is not None and section.title == "T" and section.lead == []
         finally:
             eng.dispose()
 
@@ -211,7 +211,7 @@ class TestStore:
                     m.Section.document_id == ids["2018-section-leads.txt"], m.Section.level == 1
                 )
             ).all()
-            assert leads[0] == "各成员单位要把学习贯彻党的二十大精神作为首要任务,结合职责抓好落实。"
+            assert leads[0] == ["各成员单位要把学习贯彻党的二十大精神作为首要任务,结合职责抓好落实。"]
             assert all(leads) and len(leads) == 4
             province = session.get(m.Document, ids["2023-province.txt"])
             assert province is not None and province.province == "某省"

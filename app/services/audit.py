@@ -12,7 +12,6 @@ from sqlmodel import Session, col, select
 from app import models as m
 from app import schemas as s
 from app.domain.vocabulary import AuditAction
-from app.models import row_id
 from app.services.catalogue import Window
 
 
@@ -68,17 +67,9 @@ def list_entries(
 
 def public(entry: m.AuditEntry) -> s.AuditEntryPublic:
     """The entry as the API shows it."""
-    return s.AuditEntryPublic(
-        id=row_id(entry),
-        at=entry.at,
-        actor=entry.actor,
-        action=AuditAction(entry.action),
-        target=entry.target,
-        before=json.loads(entry.before) if entry.before else None,
-        after=json.loads(entry.after) if entry.after else None,
-        address=entry.address,
-        request_id=entry.request_id,
-    )
+    before = json.loads(entry.before) if entry.before else None
+    after = json.loads(entry.after) if entry.after else None
+    return s.AuditEntryPublic.model_validate({**entry.model_dump(), "before": before, "after": after})
 
 
 def _dump(value: dict[str, Any] | None) -> str | None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
+from pydantic import BaseModel
 from sqlalchemy import ColumnElement, func, or_
-from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from app import models as m
@@ -19,6 +19,7 @@ from app.domain.vocabulary import Role, TaskStatus
 from app.errors import InvalidParameter, NotFound, UnknownDepartment
 from app.models import row_id
 from app.parser.target_groups import target_group_words
+from app.services import links
 from app.services.lineage import lineage_steps
 from app.services.progress import NOT_STARTED, task_ids_with_status, task_progress
 
@@ -101,27 +102,14 @@ def _document(session: Session, doc: m.Document) -> s.DocumentPublic:
             )
         ).one(),
         activities=session.exec(
-            select(func.count(func.distinct(m.Activity.id))).where(
-                or_(
-                    col(m.Activity.id).in_(
-                        select(m.TaskActivity.activity_id).where(col(m.TaskActivity.task_id).in_(task_ids))
-                    ),
-                    col(m.Activity.id).in_(
-                        select(m.KeyPointActivity.activity_id).where(col(m.KeyPointActivity.key_point_id).in_(kp_ids))
-                    ),
-                )
-            )
+            select(func.count(func.distinct(m.Activity.id))).where(links.activities_named_in([doc.id]))
         ).one(),
     )
-    data = doc.model_dump()
-    data["cover_letter"] = [p for p in doc.cover_letter.split("\n") if p]
-    data["intro"] = [p for p in doc.intro.split("\n") if p]
-    return s.DocumentPublic(**data, counts=counts, sections=[_section(x) for x in sections])
+    return s.DocumentPublic.model_validate(doc, update={"counts": counts, "sections": [_section(x) for x in sections]})
 
 
 def _section(x: m.Section) -> s.SectionRef:
-    lead = [p for p in x.lead.split("\n") if p]
-    return s.SectionRef(id=x.id, label=x.label, title=x.title, level=x.level, parent_id=x.parent_id, lead=lead)
+    return s.SectionRef.model_validate(x)
 
 
 # --- tasks -------------------------------------------------------------------
@@ -201,45 +189,29 @@ def tasks_public(session: Session, tasks: Sequence[m.Task]) -> list[s.TaskPublic
     """Public models for tasks, loading their links in a fixed number of queries."""
     ids = [t.id for t in tasks]
     docs = _documents(session, {t.document_id for t in tasks})
-    departments = _unit_roles(session, m.TaskDepartment, m.TaskDepartment.task_id, ids)
-    links: dict[int, list[s.KeyPointLink]] = defaultdict(list)
-    # Five columns: past SQLModel's typed select() overloads, so SQLAlchemy's own.
-    for linked_task, kp_id, number, title, score in session.execute(
-        sa_select(
-            col(m.TraceLink.task_id),
-            col(m.TraceLink.key_point_id),
-            col(m.KeyPoint.number),
-            col(m.KeyPoint.title),
-            col(m.TraceLink.score),
-        )
-        .join(m.KeyPoint)
-        .where(col(m.TraceLink.task_id).in_(ids))
-        .order_by(col(m.TraceLink.rank))
-    ):
-        links[cast(int, linked_task)].append(s.KeyPointLink(id=kp_id, number=number, title=title, score=score))
-    activities = _activity_refs(session, m.TaskActivity.task_id, ids)
-    references = _reference_titles(session, m.TaskReference.task_id, ids)
-    groups = _target_groups(session, m.TaskTargetGroup, m.TaskTargetGroup.task_id, ids)
+    departments = _as(s.DepartmentRole, links.unit_roles(session, m.TaskDepartment, m.TaskDepartment.task_id, ids))
+    key_points = _as(s.KeyPointLink, links.traced_key_points(session, ids))
+    activities = _as(s.ActivityRef, links.activities(session, m.TaskActivity.task_id, ids))
+    references = links.reference_titles(session, m.TaskReference.task_id, ids)
+    groups = links.target_groups(session, m.TaskTargetGroup, m.TaskTargetGroup.task_id, ids)
     order = list(target_group_words())
     progress = task_progress(session, [i for i in ids if i is not None])
     lineage = lineage_steps(session, [row_id(t) for t in tasks])
     return [
-        s.TaskPublic(
-            id=t.id,
-            document=docs[t.document_id],
-            number=t.number,
-            text=t.text,
-            body=t.body,
-            departments=departments[row_id(t)],
-            all_member_units=t.all_member_units,
-            key_points=links[row_id(t)],
-            activities=activities[row_id(t)],
-            references=references[row_id(t)],
-            target_groups=sorted(groups[row_id(t)], key=order.index),
-            status=progress.get(row_id(t), NOT_STARTED).status,
-            last_reported_on=progress.get(row_id(t), NOT_STARTED).last_reported_on,
-            last_note=progress.get(row_id(t), NOT_STARTED).last_note,
-            lineage=lineage[row_id(t)],
+        s.TaskPublic.model_validate(
+            t,
+            update={
+                "document": docs[t.document_id],
+                "departments": departments[row_id(t)],
+                "key_points": key_points[row_id(t)],
+                "activities": activities[row_id(t)],
+                "references": references[row_id(t)],
+                "target_groups": sorted(groups[row_id(t)], key=order.index),
+                "status": progress.get(row_id(t), NOT_STARTED).status,
+                "last_reported_on": progress.get(row_id(t), NOT_STARTED).last_reported_on,
+                "last_note": progress.get(row_id(t), NOT_STARTED).last_note,
+                "lineage": lineage[row_id(t)],
+            },
         )
         for t in tasks
     ]
@@ -296,18 +268,13 @@ def key_points_public(session: Session, key_points: Sequence[m.KeyPoint]) -> lis
         x.id: _section(x)
         for x in session.exec(select(m.Section).where(col(m.Section.id).in_({k.section_id for k in key_points})))
     }
-    paragraphs = group_by_first(
-        session.exec(
-            select(m.SubParagraph.key_point_id, m.SubParagraph.text)
-            .where(col(m.SubParagraph.key_point_id).in_(ids))
-            .order_by(col(m.SubParagraph.position))
-        ),
-        lambda r: r[1],
+    paragraphs = links.sub_paragraphs(session, ids)
+    departments = _as(
+        s.DepartmentRole, links.unit_roles(session, m.KeyPointDepartment, m.KeyPointDepartment.key_point_id, ids)
     )
-    departments = _unit_roles(session, m.KeyPointDepartment, m.KeyPointDepartment.key_point_id, ids)
-    activities = _activity_refs(session, m.KeyPointActivity.key_point_id, ids)
-    references = _reference_titles(session, m.KeyPointReference.key_point_id, ids)
-    groups = _target_groups(session, m.KeyPointTargetGroup, m.KeyPointTargetGroup.key_point_id, ids)
+    activities = _as(s.ActivityRef, links.activities(session, m.KeyPointActivity.key_point_id, ids))
+    references = links.reference_titles(session, m.KeyPointReference.key_point_id, ids)
+    groups = links.target_groups(session, m.KeyPointTargetGroup, m.KeyPointTargetGroup.key_point_id, ids)
     tasks = group_by_first(
         session.exec(
             select(m.TraceLink.key_point_id, m.Task.id, m.Task.number, m.TraceLink.score)
@@ -319,20 +286,18 @@ def key_points_public(session: Session, key_points: Sequence[m.KeyPoint]) -> lis
     )
     order = list(target_group_words())
     return [
-        s.KeyPointPublic(
-            id=k.id,
-            document=docs[k.document_id],
-            section=sections[k.section_id],
-            number=k.number,
-            title=k.title,
-            body=k.body,
-            sub_paragraphs=paragraphs[row_id(k)],
-            departments=departments[row_id(k)],
-            all_member_units=k.all_member_units,
-            activities=activities[row_id(k)],
-            references=references[row_id(k)],
-            target_groups=sorted(groups[row_id(k)], key=order.index),
-            tasks=tasks[row_id(k)],
+        s.KeyPointPublic.model_validate(
+            k,
+            update={
+                "document": docs[k.document_id],
+                "section": sections[k.section_id],
+                "sub_paragraphs": paragraphs[row_id(k)],
+                "departments": departments[row_id(k)],
+                "activities": activities[row_id(k)],
+                "references": references[row_id(k)],
+                "target_groups": sorted(groups[row_id(k)], key=order.index),
+                "tasks": tasks[row_id(k)],
+            },
         )
         for k in key_points
     ]
@@ -400,16 +365,7 @@ def list_activities(
     if kind is not None:
         query = query.where(m.Activity.kind == kind)
     if document is not None:
-        query = query.where(
-            or_(
-                col(m.Activity.id).in_(
-                    select(m.TaskActivity.activity_id).join(m.Task).where(m.Task.document_id == document)
-                ),
-                col(m.Activity.id).in_(
-                    select(m.KeyPointActivity.activity_id).join(m.KeyPoint).where(m.KeyPoint.document_id == document)
-                ),
-            )
-        )
+        query = query.where(links.activities_named_in([document]))
     total = _count(session, query)
     rows = session.exec(query.order_by(col(m.Activity.id)).limit(window.limit).offset(window.offset)).all()
     return s.Page(items=activities_public(session, rows), total=total, limit=window.limit, offset=window.offset)
@@ -426,28 +382,10 @@ def get_activity(session: Session, activity_id: int) -> s.ActivityPublic:
 def activities_public(session: Session, rows: Sequence[m.Activity]) -> list[s.ActivityPublic]:
     """Public models for activities with their key points and tasks."""
     ids = [a.id for a in rows]
-    kps = group_by_first(
-        session.exec(
-            select(m.KeyPointActivity.activity_id, m.KeyPoint.id, m.KeyPoint.number, m.KeyPoint.document_id)
-            .join(m.KeyPoint)
-            .where(col(m.KeyPointActivity.activity_id).in_(ids))
-            .order_by(col(m.KeyPoint.document_id), col(m.KeyPoint.number))
-        ),
-        lambda r: s.NumberedRef(id=r[1], number=r[2], document_id=r[3]),
-    )
-    tasks = group_by_first(
-        session.exec(
-            select(m.TaskActivity.activity_id, m.Task.id, m.Task.number, m.Task.document_id)
-            .join(m.Task)
-            .where(col(m.TaskActivity.activity_id).in_(ids))
-            .order_by(col(m.Task.document_id), col(m.Task.number))
-        ),
-        lambda r: s.NumberedRef(id=r[1], number=r[2], document_id=r[3]),
-    )
+    kps = _as(s.NumberedRef, links.mentions(session, m.KeyPointActivity, m.KeyPoint, ids))
+    tasks = _as(s.NumberedRef, links.mentions(session, m.TaskActivity, m.Task, ids))
     return [
-        s.ActivityPublic(
-            id=row_id(a), name=a.name, kind=a.kind, series=a.series, key_points=kps[row_id(a)], tasks=tasks[row_id(a)]
-        )
+        s.ActivityPublic.model_validate(a, update={"key_points": kps[row_id(a)], "tasks": tasks[row_id(a)]})
         for a in rows
     ]
 
@@ -482,48 +420,15 @@ def _section_ids(section: str) -> Any:
     return select(m.Section.id).where(m.Section.label == section)
 
 
-# --- links ---------------------------------------------------------------------
-# Tasks and key points have parallel link tables that differ only in the owner column, so
-# each kind of link has one loader: owner id → refs, in the notice's order, in one query.
-
-
-def _unit_roles(session: Session, link: Any, owner: Any, ids: list[Any]) -> dict[int, list[s.DepartmentRole]]:
-    return group_by_first(
-        session.exec(
-            select(owner, m.Department.name, m.Department.full_name, link.role)
-            .join(m.Department)
-            .where(col(owner).in_(ids))
-            .order_by(col(link.position))
-        ),
-        lambda r: s.DepartmentRole(name=r[1], full_name=r[2], role=r[3]),
-    )
-
-
-def _activity_refs(session: Session, owner: Any, ids: list[Any]) -> dict[int, list[s.ActivityRef]]:
-    return group_by_first(
-        session.exec(
-            select(owner, m.Activity.id, m.Activity.name, m.Activity.kind)
-            .join(m.Activity)
-            .where(col(owner).in_(ids))
-            .order_by(col(m.Activity.id))
-        ),
-        lambda r: s.ActivityRef(id=r[1], name=r[2], kind=r[3]),
-    )
-
-
-def _reference_titles(session: Session, owner: Any, ids: list[Any]) -> dict[int, list[str]]:
-    return group_by_first(
-        session.exec(
-            select(owner, m.Reference.title).join(m.Reference).where(col(owner).in_(ids)).order_by(col(m.Reference.id))
-        )
-    )
-
-
-def _target_groups(session: Session, link: Any, owner: Any, ids: list[Any]) -> dict[int, list[str]]:
-    return group_by_first(session.exec(select(owner, link.name).where(col(owner).in_(ids))))
-
-
 # --- helpers -----------------------------------------------------------------
+
+
+def _as(model: type[BaseModel], grouped: links.Grouped) -> links.Grouped:
+    """A loader's rows as public models, a missing owner still reading as []."""
+    converted: links.Grouped = defaultdict(list)
+    for owner, rows in grouped.items():
+        converted[owner] = [model.model_validate(row, from_attributes=True) for row in rows]
+    return converted
 
 
 def _count(session: Session, query: Any) -> int:
@@ -532,6 +437,6 @@ def _count(session: Session, query: Any) -> int:
 
 def _documents(session: Session, ids: Iterable[int]) -> dict[int, s.DocumentRef]:
     return {
-        row_id(d): s.DocumentRef(id=row_id(d), year=d.year, title=d.title, province=d.province, issuer=d.issuer)
+        row_id(d): s.DocumentRef.model_validate(d, from_attributes=True)
         for d in session.exec(select(m.Document).where(col(m.Document.id).in_(list(ids))))
     }

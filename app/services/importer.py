@@ -114,16 +114,12 @@ def _carry_reports_over(session: Session, reports: list[tuple[int, m.ProgressRep
     task_ids = {t.number: row_id(t) for t in tasks}
     new_ids: dict[int, int] = {}
     for number, old in reports:  # in id order: a correction comes after what it corrects
-        copy = m.ProgressReport(
-            task_id=task_ids[number],
-            department=old.department,
-            status=old.status,
-            note=old.note,
-            reported_on=old.reported_on,
-            corrects_id=new_ids[old.corrects_id] if old.corrects_id is not None else None,
-            author=old.author,
-            token_id=old.token_id,
-            created_at=old.created_at,
+        copy = m.ProgressReport.model_validate(
+            old.model_dump(exclude={"id"}),
+            update={
+                "task_id": task_ids[number],
+                "corrects_id": new_ids[old.corrects_id] if old.corrects_id is not None else None,
+            },
         )
         session.add(copy)
         session.flush()
@@ -159,13 +155,16 @@ def delete_document(session: Session, document_id: int, *, relink: bool = True) 
     record_changes(session, documents=[document_id])
 
 
-def _get_or_create(session: Session, cache: dict[str, int], model: type[SQLModel], key: str, **values: object) -> int:
+def _get_or_create(
+    session: Session, cache: dict[str, int], model: type[SQLModel], key: str, source: object, **update: object
+) -> int:
+    """The id of the row named `key`, made from `source` (with `update`) when the store has none yet."""
     if key in cache:
         return cache[key]
     column = getattr(model, "name" if "name" in model.model_fields else "title")
     row = session.exec(select(model).where(column == key)).first()
     if row is None:
-        row = model(**values)
+        row = model.model_validate(source, update=update)
         session.add(row)
         session.flush()
     cache[key] = row_id(row)
@@ -187,23 +186,7 @@ def _insert(session: Session, notice: ParsedNotice, source_name: str | None, dir
 
 
 def _insert_document(session: Session, notice: ParsedNotice, source_name: str | None) -> int:
-    doc = m.Document(
-        title=notice.title,
-        year=notice.year,
-        issuer=notice.issuer,
-        province=notice.province,
-        source=notice.source,
-        issuer_note=notice.issuer_note,
-        issue_date=notice.issue_date,
-        published_at=notice.published_at,
-        addressees=notice.addressees,
-        contact=notice.contact,
-        cover_letter="\n".join(notice.cover_letter),
-        intro="\n".join(notice.intro),
-        ledger_title=notice.ledger_title,
-        content_hash=notice.content_hash,
-        source_name=source_name,
-    )
+    doc = m.Document.model_validate(notice, update={"source_name": source_name})
     session.add(doc)
     session.flush()
     return row_id(doc)
@@ -213,15 +196,8 @@ def _insert_sections(session: Session, document_id: int, sections: Sequence[Pars
     """Section ids in the parser's order; a middle level refers to a section stored before it."""
     section_ids: list[int] = []
     for section in sections:
-        row = m.Section(
-            document_id=document_id,
-            ordinal=section.ordinal,
-            label=section.label,
-            title=section.title,
-            level=section.level,
-            parent_id=section_ids[section.parent] if section.parent is not None else None,
-            lead="\n".join(section.lead),
-        )
+        parent_id = section_ids[section.parent] if section.parent is not None else None
+        row = m.Section.model_validate(section, update={"document_id": document_id, "parent_id": parent_id})
         session.add(row)
         session.flush()
         section_ids.append(row_id(row))
@@ -232,8 +208,7 @@ def _insert_departments(session: Session, names: Sequence[str], directory: Depar
     """Canonical unit name → id, creating the units not stored yet."""
     departments: dict[str, int] = {}
     for name in names:
-        full_name = directory.info(name).full_name
-        _get_or_create(session, departments, m.Department, name, name=name, full_name=full_name)
+        _get_or_create(session, departments, m.Department, name, directory.info(name))
     return departments
 
 
@@ -242,14 +217,7 @@ def _insert_key_points(
 ) -> dict[int, int]:
     """Key points with their sub-paragraphs, units and target groups; number → id."""
     rows = [
-        m.KeyPoint(
-            document_id=document_id,
-            section_id=section_ids[kp.section],
-            number=kp.number,
-            title=kp.title,
-            body=kp.body,
-            all_member_units=kp.all_member_units,
-        )
+        m.KeyPoint.model_validate(kp, update={"document_id": document_id, "section_id": section_ids[kp.section]})
         for kp in notice.key_points
     ]
     session.add_all(rows)
@@ -272,10 +240,7 @@ def _insert_tasks(
     session: Session, document_id: int, notice: ParsedNotice, kp_ids: dict[int, int], departments: dict[str, int]
 ) -> dict[int, int]:
     """Ledger tasks with their units, target groups and trace links; number → id."""
-    rows = [
-        m.Task(document_id=document_id, number=t.number, text=t.text, body=t.body, all_member_units=t.all_member_units)
-        for t in notice.tasks
-    ]
+    rows = [m.Task.model_validate(t, update={"document_id": document_id}) for t in notice.tasks]
     session.add_all(rows)
     session.flush()
     task_ids = {task.number: row_id(row) for task, row in zip(notice.tasks, rows, strict=True)}
@@ -299,15 +264,7 @@ def _insert_activities(
     """Activities (one row per name, shared by editions) and where this notice names them."""
     activities: dict[str, int] = {}
     for activity in notice.activities:
-        aid = _get_or_create(
-            session,
-            activities,
-            m.Activity,
-            activity.name,
-            name=activity.name,
-            kind=activity.kind,
-            series=activity.series,
-        )
+        aid = _get_or_create(session, activities, m.Activity, activity.name, activity)
         session.add_all(m.KeyPointActivity(key_point_id=kp_ids[n], activity_id=aid) for n in activity.key_points)
         session.add_all(m.TaskActivity(task_id=task_ids[n], activity_id=aid) for n in activity.tasks)
 
@@ -318,6 +275,6 @@ def _insert_references(
     """Cited documents (one row per title) and where this notice cites them."""
     references: dict[str, int] = {}
     for ref in notice.references:
-        rid = _get_or_create(session, references, m.Reference, ref.title, title=ref.title)
+        rid = _get_or_create(session, references, m.Reference, ref.title, ref)
         session.add_all(m.KeyPointReference(key_point_id=kp_ids[n], reference_id=rid) for n in ref.key_points)
         session.add_all(m.TaskReference(task_id=task_ids[n], reference_id=rid) for n in ref.tasks)

@@ -21,12 +21,12 @@ from sqlalchemy import Engine, delete, func, text, update
 from sqlmodel import Session, col, select
 
 from app import models as m
-from app.db import group_by_first
 from app.domain.departments import load_directory
 from app.domain.vocabulary import RecordKind
 from app.models import row_id
 from app.search.records import Record, first_sentence, make_record
 from app.search.source import Changes, SourceVersion
+from app.services import links
 
 log = logging.getLogger(__name__)
 # Entries kept in the change log; a replica whose position fell off it rebuilds in full.
@@ -228,13 +228,8 @@ def records_by_uid(session: Session, uids: Iterable[str]) -> Iterator[Record]:
 
 
 def _activities_named_in(session: Session, document_ids: list[int]) -> list[int]:
-    named = {
-        *session.exec(select(m.TaskActivity.activity_id).join(m.Task).where(col(m.Task.document_id).in_(document_ids))),
-        *session.exec(
-            select(m.KeyPointActivity.activity_id).join(m.KeyPoint).where(col(m.KeyPoint.document_id).in_(document_ids))
-        ),
-    }
-    return sorted(named)
+    query = select(m.Activity.id).where(links.activities_named_in(document_ids)).order_by(col(m.Activity.id))
+    return [i for i in session.exec(query) if i is not None]
 
 
 def _ledger_records(
@@ -251,62 +246,22 @@ def _ledger_records(
 
     # Every key point's section is needed: a task's section is its traced key point's.
     kp_section: dict[int, str] = {}
-    kp_title: dict[int, str] = {}  # a task is indexed with its traced key point's title
-    for kp_id, label, kp_title_text in session.exec(
-        select(m.KeyPoint.id, m.Section.label, m.KeyPoint.title).join(m.Section).where(doc_kps)
-    ):
+    for kp_id, label in session.exec(select(m.KeyPoint.id, m.Section.label).join(m.Section).where(doc_kps)):
         if kp_id is not None:
-            kp_section[int(kp_id)], kp_title[int(kp_id)] = label, kp_title_text
+            kp_section[int(kp_id)] = label
+    kp_owners = select(m.KeyPoint.id).where(*kp_where)
+    task_owners = select(m.Task.id).where(*task_where)
     key_points = session.exec(
         select(m.KeyPoint).where(*kp_where).order_by(col(m.KeyPoint.document_id), col(m.KeyPoint.number))
     ).all()
-    paragraphs: dict[int, list[str]] = defaultdict(list)
-    for kp_id, body in session.exec(
-        select(m.SubParagraph.key_point_id, m.SubParagraph.text)
-        .join(m.KeyPoint)
-        .where(*kp_where)
-        .order_by(col(m.SubParagraph.position))
-    ):
-        paragraphs[kp_id].append(body)
-    kp_groups = group_by_first(
-        session.exec(
-            select(m.KeyPointTargetGroup.key_point_id, m.KeyPointTargetGroup.name).join(m.KeyPoint).where(*kp_where)
-        )
-    )
-    kp_units = group_by_first(
-        session.exec(
-            select(
-                m.KeyPointDepartment.key_point_id, m.Department.name, m.Department.full_name, m.KeyPointDepartment.role
-            )
-            .join(m.Department)
-            .join(m.KeyPoint)
-            .where(*kp_where)
-            .order_by(col(m.KeyPointDepartment.position))
-        ),
-        lambda row: tuple(row[1:]),
-    )
+    paragraphs = links.sub_paragraphs(session, kp_owners)
+    kp_groups = links.target_groups(session, m.KeyPointTargetGroup, m.KeyPointTargetGroup.key_point_id, kp_owners)
+    kp_units = links.unit_roles(session, m.KeyPointDepartment, m.KeyPointDepartment.key_point_id, kp_owners)
     tasks = session.exec(select(m.Task).where(*task_where).order_by(col(m.Task.document_id), col(m.Task.number))).all()
-    task_units = group_by_first(
-        session.exec(
-            select(m.TaskDepartment.task_id, m.Department.name, m.Department.full_name, m.TaskDepartment.role)
-            .join(m.Department)
-            .join(m.Task)
-            .where(*task_where)
-            .order_by(col(m.TaskDepartment.position))
-        ),
-        lambda row: tuple(row[1:]),
-    )
-    task_groups = group_by_first(
-        session.exec(select(m.TaskTargetGroup.task_id, m.TaskTargetGroup.name).join(m.Task).where(*task_where))
-    )
-    task_points = group_by_first(
-        session.exec(
-            select(m.TraceLink.task_id, m.TraceLink.key_point_id)
-            .join(m.Task)
-            .where(*task_where)
-            .order_by(col(m.TraceLink.rank))
-        )
-    )
+    task_units = links.unit_roles(session, m.TaskDepartment, m.TaskDepartment.task_id, task_owners)
+    task_groups = links.target_groups(session, m.TaskTargetGroup, m.TaskTargetGroup.task_id, task_owners)
+    # A task is indexed under its best key point's section, with that key point's title as context.
+    task_points = links.traced_key_points(session, task_owners)
 
     points_by_doc: dict[int, list[m.KeyPoint]] = defaultdict(list)
     for kp in key_points:
@@ -342,31 +297,24 @@ def _ledger_records(
                 title,
                 body,
                 task_units[task_id],
-                [kp_section[k] for k in task_points[task_id][:1]],
+                [kp_section[k.id] for k in task_points[task_id][:1]],
                 task_groups[task_id],
                 all_members=task.all_member_units,
-                context=" ".join(kp_title[k] for k in task_points[task_id][:1]),
+                context=" ".join(k.title for k in task_points[task_id][:1]),
             )
 
 
 def _activity_records(session: Session, activity_ids: list[int] | None) -> Iterator[Record]:
     """Activities (all named ones when None), each under the earliest document naming it, over every document."""
-    task_links = select(m.TaskActivity.activity_id, m.TaskActivity.task_id, m.Task.document_id, m.Task.number).join(
-        m.Task
-    )
-    kp_links = select(m.KeyPointActivity.activity_id, m.KeyPointActivity.key_point_id, m.KeyPoint.document_id).join(
-        m.KeyPoint
-    )
-    if activity_ids is not None:
-        task_links = task_links.where(col(m.TaskActivity.activity_id).in_(activity_ids))
-        kp_links = kp_links.where(col(m.KeyPointActivity.activity_id).in_(activity_ids))
     mentions: dict[int, dict[str, set[Any]]] = defaultdict(lambda: {"tasks": set(), "kps": set(), "docs": set()})
-    for activity_id, task_id, document_id, number in session.exec(task_links):
-        mentions[activity_id]["tasks"].add((document_id, number, task_id))
-        mentions[activity_id]["docs"].add(document_id)
-    for activity_id, kp_id, document_id in session.exec(kp_links):
-        mentions[activity_id]["kps"].add(kp_id)
-        mentions[activity_id]["docs"].add(document_id)
+    for activity_id, by_tasks in links.mentions(session, m.TaskActivity, m.Task, activity_ids).items():
+        for task in by_tasks:
+            mentions[activity_id]["tasks"].add((task.document_id, task.number, task.id))
+            mentions[activity_id]["docs"].add(task.document_id)
+    for activity_id, by_key_points in links.mentions(session, m.KeyPointActivity, m.KeyPoint, activity_ids).items():
+        for kp in by_key_points:
+            mentions[activity_id]["kps"].add(kp.id)
+            mentions[activity_id]["docs"].add(kp.document_id)
     if not mentions:
         return
     named_kps = sorted({k for seen in mentions.values() for k in seen["kps"]})
@@ -420,14 +368,8 @@ def _report_records(session: Session, condition: Any) -> Iterator[Record]:
         .where(condition, col(m.ProgressReport.id).not_in(corrected))
         .order_by(col(m.ProgressReport.id))
     ).all()
-    roles = {
-        (task_id, name): (full_name, role)
-        for task_id, name, full_name, role in session.exec(
-            select(m.TaskDepartment.task_id, m.Department.name, m.Department.full_name, m.TaskDepartment.role)
-            .join(m.Department)
-            .where(col(m.TaskDepartment.task_id).in_({task.id for _, task, _ in rows}))
-        )
-    }
+    units = links.unit_roles(session, m.TaskDepartment, m.TaskDepartment.task_id, {task.id for _, task, _ in rows})
+    roles = {(task_id, u.name): (u.full_name, u.role) for task_id, named in units.items() for u in named}
     for report, task, year in rows:
         full_name, role = roles.get((row_id(task), report.department), (report.department, "participant"))
         yield make_record(

@@ -13,7 +13,7 @@ from app import models as m
 from app import schemas as s
 from app.db import unit_of_work
 from app.domain.departments import DepartmentDirectory
-from app.domain.vocabulary import AuditAction, Role, TaskStatus
+from app.domain.vocabulary import AuditAction, Role
 from app.errors import DocumentConflict, Forbidden, InvalidParameter, NotFound, PreconditionFailed, PreconditionRequired
 from app.models import row_id
 from app.search.index import SearchIndex
@@ -225,17 +225,7 @@ def _snapshot(report: m.ProgressReport) -> dict[str, Any]:
 def _public(
     session: Session, report: m.ProgressReport, *, number: int | None = None, corrected_by: int | None = None
 ) -> s.ReportPublic:
-    return s.ReportPublic(
-        id=row_id(report),
-        task=s.TaskRef(
-            id=report.task_id, number=number if number is not None else _task_number(session, report.task_id)
-        ),
-        department=report.department,
-        status=TaskStatus(report.status),
-        note=report.note,
-        reported_on=report.reported_on,
-        author=report.author,
-        corrects=report.corrects_id,
-        corrected_by=corrected_by,
-        created_at=report.created_at,
+    task = s.TaskRef(id=report.task_id, number=number if number is not None else _task_number(session, report.task_id))
+    return s.ReportPublic.model_validate(
+        {**report.model_dump(), "task": task, "corrects": report.corrects_id, "corrected_by": corrected_by}
     )

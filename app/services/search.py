@@ -322,7 +322,7 @@ class SearchService:
             generation = self.index.generation
             with Session(self.engine) as session:
                 docs = {
-                    row_id(d): s.DocumentRef(id=d.id, year=d.year, title=d.title, province=d.province, issuer=d.issuer)
+                    row_id(d): s.DocumentRef.model_validate(d, from_attributes=True)
                     for d in session.exec(select(m.Document))
                 }
             cached = self._document_refs = (generation, docs)

@@ -111,14 +111,7 @@ def list_tokens(session: Session) -> list[s.TokenPublic]:
 
 def token_public(row: m.UnitToken) -> s.TokenPublic:
     """A token row as listed."""
-    return s.TokenPublic(
-        id=row_id(row),
-        scope=TokenScope(row.scope),
-        department=row.department,
-        prefix=row.prefix,
-        created_at=row.created_at,
-        revoked_at=row.revoked_at,
-    )
+    return s.TokenPublic.model_validate(row, from_attributes=True)
 
 
 def authenticate(session: Session, presented: str) -> Principal:
