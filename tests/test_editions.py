@@ -300,6 +300,16 @@ class TestCompare:
         }
         assert body["counts"] == {"same": 58, "reworded": 4, "units_changed": 2, "new": 3, "dropped": 3}
 
+    def test_a_document_is_named_alike_everywhere(self, two_editions: tuple[TestClient, dict[str, int]]) -> None:
+        # The comparison and a task's lineage give the same reference as the task lists do.
+        client, ids = two_editions
+        body = client.get(f"/api/v1/documents/{ids['seed']}/compare/{ids['2024-next-year.txt']}").json()
+        tasks = client.get("/api/v1/tasks", params={"document": ids["2024-next-year.txt"], "limit": 200}).json()
+        listed = tasks["items"][0]["document"]
+        assert listed["issuer"] and body["b"] == listed
+        lineage = next(t for t in tasks["items"] if t["number"] == 55)["lineage"]
+        assert lineage[-1]["document"] == listed
+
     def test_per_unit_gains_and_losses(self, two_editions: tuple[TestClient, dict[str, int]]) -> None:
         client, ids = two_editions
         body = client.get(f"/api/v1/documents/{ids['seed']}/compare/{ids['2024-next-year.txt']}").json()

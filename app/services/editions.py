@@ -25,7 +25,7 @@ def compare_documents(session: Session, a: int, b: int) -> s.DocumentComparison:
         doc = session.get(m.Document, document_id)
         if doc is None:
             raise NotFound(f"no document with id {document_id}")
-        docs[document_id] = s.DocumentRef(id=document_id, year=doc.year, title=doc.title)
+        docs[document_id] = s.DocumentRef.model_validate(doc, from_attributes=True)
     rows = session.exec(select(m.Task).where(col(m.Task.document_id).in_([a, b])).order_by(col(m.Task.number))).all()
     owner = {row_id(t): t.document_id for t in rows}
     tasks = {t.id: _brief(t) for t in tasks_public(session, rows)}

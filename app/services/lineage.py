@@ -136,7 +136,7 @@ def lineage_steps(session: Session, task_ids: Sequence[int]) -> dict[int, list[s
     ids = {i for chain in chains.values() for i in chain}
     tasks = {row_id(t): t for t in session.exec(select(m.Task).where(col(m.Task.id).in_(ids)))}
     docs = {
-        row_id(d): s.DocumentRef(id=row_id(d), year=d.year, title=d.title)
+        row_id(d): s.DocumentRef.model_validate(d, from_attributes=True)
         for d in session.exec(select(m.Document).where(col(m.Document.id).in_({t.document_id for t in tasks.values()})))
     }
     return {
