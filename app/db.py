@@ -12,13 +12,16 @@ from typing import Any, TypeVar
 import psycopg
 from psycopg.abc import PQGen
 from psycopg.pq import TransactionStatus
-from sqlalchemy import Engine, event
+from sqlalchemy import Connection, Engine, event
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
 from app.config import Settings
 
 RV = TypeVar("RV")
+
+# Execution option naming the statement that begins a SQLite transaction (see make_engine).
+SQLITE_BEGIN = "kepu_sqlite_begin"
 
 
 # How much longer than statement_timeout a client waits for any answer: the server cancels a
@@ -48,7 +51,12 @@ class _BoundedConnection(psycopg.Connection[Any]):
 
 
 def make_engine(
-    url: str, *, connect_timeout: float = 5.0, pool_timeout: float = 5.0, statement_timeout: float = 30.0
+    url: str,
+    *,
+    connect_timeout: float = 5.0,
+    pool_timeout: float = 5.0,
+    statement_timeout: float = 30.0,
+    foreign_keys: bool = True,
 ) -> Engine:
     """An engine for `url`, with SQLite set up for a multi-threaded web server.
 
@@ -56,11 +64,17 @@ def make_engine(
     a few seconds and a 503, never a hung worker: connecting (PostgreSQL's connect_timeout),
     waiting for a pooled connection, and a statement (statement_timeout on the server;
     tcp_user_timeout for data the server's machine stops acknowledging).
+
+    Every transaction reads one snapshot of the store: a list read in several statements
+    (rows, then their documents, units …) never sees a write that commits between two of
+    them. Writers take `for_writing(engine)`. `foreign_keys=False` is for SQLite migrations.
     """
     if not url.startswith("sqlite"):
         timeout_ms = int(statement_timeout * 1000)
         pg = create_engine(
             url,
+            # READ COMMITTED, PostgreSQL's default, takes a new snapshot per statement.
+            isolation_level="REPEATABLE READ",
             pool_pre_ping=True,
             pool_timeout=pool_timeout,
             connect_args={
@@ -79,7 +93,8 @@ def make_engine(
 
         return pg
     kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False}}
-    if url in ("sqlite://", "sqlite:///:memory:"):
+    in_memory = url in ("sqlite://", "sqlite:///:memory:")
+    if in_memory:
         kwargs["poolclass"] = StaticPool
     else:
         kwargs["pool_timeout"] = pool_timeout
@@ -88,20 +103,44 @@ def make_engine(
 
     @event.listens_for(engine, "connect")
     def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+        # pysqlite's legacy mode begins a transaction only before INSERT/UPDATE/DELETE, so each
+        # SELECT saw the latest commit; SQLAlchemy's recipe: pysqlite begins nothing, _sqlite_begin does.
+        dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         # Cascading deletes need foreign keys on; WAL lets readers go on during an import.
-        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.close()
 
+    @event.listens_for(engine, "begin")
+    def _sqlite_begin(conn: Connection) -> None:
+        # A deferred BEGIN: under WAL the first read fixes the snapshot, and writers go on meanwhile.
+        # In memory every session shares the one connection: a session opened inside another joins its transaction.
+        if in_memory and conn.connection.driver_connection.in_transaction:  # type: ignore[union-attr]
+            return
+        conn.exec_driver_sql(conn.get_execution_options().get(SQLITE_BEGIN, "BEGIN"))
+
     return engine
+
+
+def for_writing(engine: Engine) -> Engine:
+    """The engine as a unit of work uses it: it sees, and waits for, the writes committed before its own.
+
+    PostgreSQL: READ COMMITTED, so a write that waited for a row another write held goes on
+    with that row as committed, where REPEATABLE READ would fail it. SQLite: BEGIN IMMEDIATE
+    takes the write lock first (waiting up to busy_timeout); a deferred transaction that had
+    read would fail at once (SQLITE_BUSY_SNAPSHOT) on writing after another write committed.
+    """
+    if engine.dialect.name == "sqlite":
+        return engine.execution_options(**{SQLITE_BEGIN: "BEGIN IMMEDIATE"})
+    return engine.execution_options(isolation_level="READ COMMITTED")
 
 
 @contextmanager
 def unit_of_work(engine: Engine) -> Iterator[Session]:
     """A session whose work is committed together, or rolled back together on any error."""
-    with Session(engine) as session:
+    with Session(for_writing(engine)) as session:
         try:
             yield session
             session.commit()

@@ -28,7 +28,7 @@ def get_engine(request: Request) -> Engine:
 
 
 def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Session]:
-    """A session per request, closed afterwards."""
+    """A session per request, reading one snapshot of the store (see make_engine), closed afterwards."""
     with Session(engine) as session:
         yield session
 

@@ -7,7 +7,7 @@ from sqlmodel import SQLModel
 
 import app.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from app.config import get_settings
-from app.db import make_engine
+from app.db import for_writing, make_engine
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url") or get_settings().resolved_database_url
@@ -27,22 +27,17 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    engine = make_engine(url)
-    with engine.connect() as conn:
-        sqlite = conn.dialect.name == "sqlite"
-        if sqlite:
-            # Batch mode rebuilds a SQLite table by copy, drop and rename; with foreign keys
-            # on, dropping `document` would cascade to every task. Off for the migration,
-            # then checked (SQLite ignores the pragma inside a transaction, hence the commit).
-            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
-            conn.commit()
+    # Batch mode rebuilds a SQLite table by copy, drop and rename; with foreign keys on,
+    # dropping `document` would cascade to every task. Off for the migration (set as each
+    # connection opens: SQLite ignores the pragma inside a transaction), then checked.
+    engine = make_engine(url, foreign_keys=False)
+    with for_writing(engine).connect() as conn:
         _run(conn)
-        if sqlite:
+        if conn.dialect.name == "sqlite":
             broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
-            conn.exec_driver_sql("PRAGMA foreign_keys=ON")
-            conn.commit()
             if broken:
                 raise RuntimeError(f"the migration left rows without their parents: {broken[:5]}")
+        conn.commit()
     engine.dispose()
 
 
