@@ -79,7 +79,6 @@ def test_the_engine_runs_without_the_store_or_the_web_framework(tmp_path: Path) 
         from app.search.records import make_record
         from app.search.query import parse_query, build_query
         from app.search.matching import match
-from app.search.pinyin import PinyinTable
         from app.domain.departments import load_directory
         unit = ("中国科协", "中国科学技术协会", "lead")
         records = [make_record("task", n, 1, 2023, n, t, "", [unit], ["一"], []) for n, t in
