@@ -112,6 +112,41 @@ def test_query_errors_are_the_engines_own_and_say_where(q: str, extra: dict[str,
     assert not hasattr(caught.value, "status")  # no HTTP in the engine: the service maps it to a 400
 
 
+def _clauses(q: str) -> list[list[str]]:
+    return [[("-" if t.negated else "") + t.text for t in clause] for clause in parse_query(q, max_chars=200).clauses]
+
+
+@pytest.mark.parametrize(
+    ("q", "clauses"),
+    [
+        ("科普日 OR 科技周 科幻", [["科普日", "科技周"], ["科幻"]]),
+        ("科幻 科普日 OR 科技周", [["科幻"], ["科普日", "科技周"]]),
+        ("科普日 OR 科技周 OR 科幻", [["科普日", "科技周", "科幻"]]),
+        ("科幻 -电影 科普", [["科幻"], ["-电影"], ["科普"]]),
+    ],
+)
+def test_or_joins_its_neighbours_into_one_clause(q: str, clauses: list[list[str]]) -> None:
+    # Found by mutation testing: the OR bookkeeping could be flipped without a test failing.
+    assert _clauses(q) == clauses
+
+
+@pytest.mark.parametrize(
+    ("q", "says"),
+    [
+        ("OR 科幻", "OR needs a term on each side"),
+        ("科幻 OR", "OR needs a term on each side"),
+        ("-科幻 OR 科普", "an excluded term (-word) cannot be one side of OR"),
+        ("科普 OR -科幻", "an excluded term (-word) cannot be one side of OR"),
+        ("-科幻 -科普", "the query only excludes; add a word to search for"),
+        ("   ", "the query is empty; type at least one word"),
+    ],
+)
+def test_query_errors_say_what_is_wrong(q: str, says: str) -> None:
+    with pytest.raises(QueryError) as caught:
+        parse_query(q, max_chars=200)
+    assert caught.value.detail.startswith(says)
+
+
 def test_a_term_relaxes_to_its_words_and_a_compound_to_the_words_inside_it(tmp_path: Path) -> None:
     """Relaxation weighs a term's pieces: its words, or a compound's dictionary words; never a unit's name."""
     index = SearchIndex(tmp_path / "index", cache_dir=tmp_path / "cache").open(InMemorySource(_records()))
