@@ -313,6 +313,13 @@ class TestWhatPeopleType:
         numbers = [item["number"] for item in _search(client, "科普 作品 出版 资助")["items"]]
         assert max(numbers.index(45), numbers.index(62)) < min(numbers.index(24), numbers.index(28))
 
+    def test_a_synonym_carries_most_of_its_words_weight_when_relaxing(self, client: TestClient) -> None:
+        # No record holds 激励. Task 18 (先进工作者评比表彰) holds 工作者 and 表彰, a synonym of
+        # 激励: the two rarer words of the query. Tasks 5 and 22 hold only 科技工作者, the
+        # commonest word and one rarer one; 18 comes first.
+        numbers = [item["number"] for item in _search(client, "科技 工作者 激励")["items"]]
+        assert numbers[0] == 18 and {5, 22} <= set(numbers)
+
     def test_a_unit_finds_the_tasks_every_member_unit_takes_part_in_last(self, client: TestClient) -> None:
         # Task 55 is 中国科协牵头,各成员单位参与: 工信部 takes part without being named.
         body = _search(client, "工信部")

@@ -29,7 +29,7 @@ PROXIMITY_POOL = 50  # only the best full matches are read back for the proximit
 VERBATIM_BONUS = 0.3  # × the share of clauses that stand verbatim in the record
 ADJACENT_BONUS = 0.5  # × the share of neighbouring clauses that stand side by side
 MIN_COVERAGE = 0.5  # a relaxed record holds at least this share of the query's weight
-SYNONYM_SHARE = SYNONYM_BOOST  # a clause met only through a synonym earns this share of its weight
+SYNONYM_SHARE = 0.75  # a synonym holds the word's meaning, if less surely than the word
 
 
 @dataclass
