@@ -388,6 +388,22 @@ class TestWhatPeopleType:
         assert [t["pinyin"] for t in body["query"]["tokens"]] == ["shuzisuyang"]
         assert body["items"][0]["number"] == 67 and body["query"]["full_matches"] >= 1
 
+    @pytest.mark.parametrize(("typed", "word", "number"), [("yingji", "应急", 37), ("xiangcun", "乡村", 52)])
+    def test_pinyin_of_a_word_the_index_holds_only_inside_compounds(
+        self, client: TestClient, typed: str, word: str, number: int
+    ) -> None:
+        # jieba keeps 应急科普 and 乡村振兴 whole, so 应急 and 乡村 are no index words of their own.
+        body = _search(client, typed)
+        assert [(t["term"], t["pinyin"]) for t in body["query"]["tokens"]] == [(word, typed)]
+        assert number in _numbers(body) and body["query"]["full_matches"] >= 1
+
+    def test_a_unit_and_role_typed_in_pinyin_are_an_intent(self, client: TestClient) -> None:
+        body = _search(client, "jiaoyubu qiantou")
+        intent = body["query"]["intent"]
+        assert (intent["department"], intent["role"]) == ("教育部", "lead")
+        assert [t["pinyin"] for t in body["query"]["tokens"]] == ["jiaoyubu", "qiantou"]
+        assert _numbers(body) == _numbers(_search(client, "教育部牵头的任务"))
+
     @pytest.mark.parametrize(("typed", "term", "number"), [("szsy", "数字素养", 67), ("kxjy", "科学教育", 9)])
     def test_initials_of_several_words_read_as_they_stand_in_the_notice(
         self, client: TestClient, typed: str, term: str, number: int

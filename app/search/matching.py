@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from app.search.query import SYNONYM_BOOST, Clause, CompiledQuery
+from app.search.query import Clause, CompiledQuery
 from app.search.ranking import EMPTY, Docs, Hits, Ranker, Scores, contains
 from app.search.text import fold
 

@@ -28,7 +28,7 @@ from app.search.pinyin import PINYIN_QUERY, PinyinTable, respell
 from app.search.query import build_query, parse_query, standing_query
 from app.search.ranking import Docs, Ranker
 from app.search.text import fold
-from app.search.understanding import Intent, understand
+from app.search.understanding import Intent, query_words, understand
 from app.services.catalogue import Window, check_target_group, resolve_department
 from app.services.indexing import StoreRecords
 from app.services.repair import repairs_damage
@@ -39,6 +39,7 @@ LEDGER_KINDS = ("task", "key_point")
 PINYIN_VOCABULARY = 5000  # most frequent index words per field that get a pinyin reading
 UNIT_PINYIN_WEIGHT = 8.0  # units and activities are what pinyin is most often typed for
 ACTIVITY_PINYIN_WEIGHT = 6.0
+ROLE_PINYIN_WEIGHT = 2.0  # 牵头, 参与 …: typed after a unit more often than most words
 ACTIVITY_CHIPS = 5
 ACTIVITY_WEIGHT = 3.0
 DEPARTMENT_WEIGHT = 3.0
@@ -186,6 +187,7 @@ class SearchService:
                 phrase=False,
                 excluded=False,
                 usage=w.usage.value,
+                pinyin=typed.get(w.word),
             )
             for w in understood.set_aside
         ]
@@ -290,7 +292,12 @@ class SearchService:
             *((term, 1.0) for term in (segmenter.terms if segmenter else [])),
             *frequent,
         ]
-        return PinyinTable(vocabulary)
+        # The words inside compounds: the index holds 应急科普 and 乡村振兴 whole, yet "yingji"
+        # means 应急 and "xiangcun" 乡村 (searched through their bigrams).
+        inner = [(part, weight) for word, weight in vocabulary for part in segmenter.parts(word)] if segmenter else []
+        # Role words, so that "jiaoyubu qiantou" reads as 教育部 牵头 and becomes an intent.
+        roles = [(word, ROLE_PINYIN_WEIGHT) for word in query_words().roles]
+        return PinyinTable([*vocabulary, *inner, *roles])
 
     def _canonical(self, filters: SearchFilters) -> SearchFilters:
         check_target_group(filters.target_group)
