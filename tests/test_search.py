@@ -397,6 +397,19 @@ class TestWhatPeopleType:
         assert [(t["term"], t["pinyin"]) for t in body["query"]["tokens"]] == [(word, typed)]
         assert number in _numbers(body) and body["query"]["full_matches"] >= 1
 
+    @pytest.mark.parametrize("typed", ["kejihuodongzhou", "kjhdz"])
+    def test_an_activity_typed_in_pinyin_without_its_scope(self, client: TestClient, typed: str) -> None:
+        # The notice names it 全国科技活动周 (task 15); people say 科技活动周.
+        body = _search(client, typed)
+        assert [(t["term"], t["pinyin"]) for t in body["query"]["tokens"]] == [("科技活动周", typed)]
+        assert body["items"][0]["number"] == 15
+
+    def test_a_question_typed_in_pinyin(self, client: TestClient) -> None:
+        body = _search(client, "ruhe tisheng kexue suzhi")
+        usage = {t["term"]: (t["usage"], t["pinyin"]) for t in body["query"]["tokens"]}
+        assert usage["如何"] == ("question", "ruhe") and usage["提升"] == ("search", "tisheng")
+        assert body["items"] and not body["items"][0]["partial"]
+
     def test_a_unit_and_role_typed_in_pinyin_are_an_intent(self, client: TestClient) -> None:
         body = _search(client, "jiaoyubu qiantou")
         intent = body["query"]["intent"]

@@ -40,6 +40,8 @@ PINYIN_VOCABULARY = 5000  # most frequent index words per field that get a pinyi
 UNIT_PINYIN_WEIGHT = 8.0  # units and activities are what pinyin is most often typed for
 ACTIVITY_PINYIN_WEIGHT = 6.0
 ROLE_PINYIN_WEIGHT = 2.0  # 牵头, 参与 …: typed after a unit more often than most words
+QUESTION_PINYIN_WEIGHT = 0.5  # 如何, 哪些 …: any content word spelt the same is meant first
+MIN_UNSCOPED_NAME = 3  # characters left of an activity name without its first word
 ACTIVITY_CHIPS = 5
 ACTIVITY_WEIGHT = 3.0
 DEPARTMENT_WEIGHT = 3.0
@@ -295,9 +297,21 @@ class SearchService:
         # The words inside compounds: the index holds 应急科普 and 乡村振兴 whole, yet "yingji"
         # means 应急 and "xiangcun" 乡村 (searched through their bigrams).
         inner = [(part, weight) for word, weight in vocabulary for part in segmenter.parts(word)] if segmenter else []
-        # Role words, so that "jiaoyubu qiantou" reads as 教育部 牵头 and becomes an intent.
-        roles = [(word, ROLE_PINYIN_WEIGHT) for word in query_words().roles]
-        return PinyinTable([*vocabulary, *inner, *roles])
+        # An activity named without its scope, as people say it: 科技活动周 for 全国科技活动周.
+        unscoped = [
+            (folded[len(head) :], ACTIVITY_PINYIN_WEIGHT - 1)
+            for folded in map(fold, self._names_list())
+            # The name is one dictionary word; its first inner word is the scope.
+            for head in (segmenter.parts(folded)[:1] if segmenter else [])
+            if folded.startswith(head) and len(folded) - len(head) >= MIN_UNSCOPED_NAME
+        ]
+        # Role and question words, so that "jiaoyubu qiantou" reads as 教育部 牵头 (an intent)
+        # and "ruhe tisheng" as 如何 提升 (a question).
+        asking = [
+            *((word, ROLE_PINYIN_WEIGHT) for word in query_words().roles),
+            *((word, QUESTION_PINYIN_WEIGHT) for word in query_words().question),
+        ]
+        return PinyinTable([*vocabulary, *inner, *unscoped, *asking])
 
     def _canonical(self, filters: SearchFilters) -> SearchFilters:
         check_target_group(filters.target_group)
