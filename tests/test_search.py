@@ -300,7 +300,15 @@ class TestWhatPeopleType:
         assert len(body["items"]) >= 10 and body["total"] == len(body["items"])
 
     @pytest.mark.parametrize(
-        ("everyday", "formal"), [("老师", "教师"), ("大学", "高校"), ("电影", "影视"), ("老人", "老年人")]
+        ("everyday", "formal"),
+        [
+            ("老师", "教师"),
+            ("大学", "高校"),
+            ("电影", "影视"),
+            ("老人", "老年人"),
+            ("手机", "数字鸿沟"),
+            ("资助", "扶持"),
+        ],
     )
     def test_everyday_words_find_what_the_notice_says_formally(
         self, client: TestClient, everyday: str, formal: str
