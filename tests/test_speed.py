@@ -16,7 +16,9 @@ from whoosh import query as wq
 from whoosh.index import FileIndex, create_in
 from whoosh.searching import Searcher
 
+from app.db import unit_of_work
 from app.domain.departments import DepartmentDirectory, load_directory
+from app.parser import parse_notice
 from app.search import ranking
 from app.search.errors import QueryError
 from app.search.highlight import densest_window, snippet
@@ -27,6 +29,7 @@ from app.search.ranking import K1, SEGMENTS, B, Hits, Ranker, SubstringPhrase
 from app.search.schema import build_schema
 from app.search.text import fold
 from app.search.understanding import understand
+from app.services.importer import import_notice
 from app.services.indexing import StoreRecords
 from app.services.search import SearchService
 from bench.quality import JUDGED_QUERIES, load_judged
@@ -339,11 +342,61 @@ class TestSegmentCaches:
         assert fresh.hot_filters() == [("kind", ("task", "key_point"))]  # the ledger's records, listed already
         assert fresh.docs_with("kind", ("task", "key_point")).tolist() == ledger.tolist()
 
+    def test_a_rebuild_reads_its_records_and_last_phrases_before_it_is_switched_in(
+        self, search_index: SearchIndex, store: Engine
+    ) -> None:
+        # Snippets and the proximity check read each hit's stored text; a phrase's positions are
+        # checked document by document: done before the switch, not by the first searches.
+        ranker = search_index.ranker
+        assert ranker is not None
+        phrase = wq.Phrase("body", ["基础设施", "建设"])
+        asked = ranker.scores(phrase)
+        search_index.rebuild(StoreRecords(store))
+        fresh = search_index.ranker
+        assert fresh is not None and fresh is not ranker and len(fresh.leaves) == 1
+        segment = fresh.leaves[0][2]
+        assert len(segment.texts) == len(segment.stored) == segment.doccount > 0
+        assert ("body", "基础设施\x00建设", phrase.slop) in segment.phrases
+        assert fresh.scores(phrase).docs.tolist() == asked.docs.tolist() != []
+
+    def test_warmers_see_the_new_ranker_before_the_switch_and_may_fail(
+        self, search_index: SearchIndex, store: Engine
+    ) -> None:
+        seen: list[tuple[object, object]] = []
+
+        def record(ranker: Ranker) -> None:
+            seen.append((ranker, search_index.ranker))
+
+        def broken(ranker: Ranker) -> None:
+            raise RuntimeError("a warmer that fails")
+
+        search_index.warmers[:] = [broken, record]
+        old = search_index.ranker
+        search_index.rebuild(StoreRecords(store))
+        assert seen == [(search_index.ranker, old)] and old is not search_index.ranker
+
+
+def test_a_write_makes_the_pinyin_table_before_the_switch(search_index: SearchIndex, store: Engine) -> None:
+    service = SearchService(search_index, store, load_directory(), max_query_chars=200, cache_size=0)
+    first = service._pinyin()
+    assert not first.exact("hangtiankepuzhou")
+    notice = parse_notice(
+        "2024年某省科学素质工作要点\n一、甲\n1.举办航天科普周。内容。\n附件\n1.举办航天科普周。(中国科协)\n"
+    )
+    with unit_of_work(store) as session:
+        result = import_notice(session, notice)
+    search_index.update_documents(StoreRecords(store), [result.document_id])
+    table = service._pinyin()  # the first search after the write: the new activity is read at once
+    assert table is not first and [r.word for r in table.exact("hangtiankepuzhou")] == ["航天科普周"]
+    assert not service._pinyin_refresh.is_alive()
+
 
 def test_the_pinyin_table_is_rebuilt_off_the_request_path(search_index: SearchIndex, store: Engine) -> None:
     service = SearchService(search_index, store, load_directory(), max_query_chars=200, cache_size=0)
     first = service._pinyin()
     assert first.exact("kehuan")
+    # A searcher switched on the request path (another process wrote) runs no warmers.
+    search_index.warmers.clear()
     search_index.rebuild(StoreRecords(store))  # a new generation
     assert service._pinyin() is first  # the old readings answer at once
     service._pinyin_refresh.join(timeout=60)

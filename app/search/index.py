@@ -19,7 +19,7 @@ import shutil
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -31,7 +31,7 @@ from whoosh.writing import IndexWriter
 from app.search.analysis import use_segmenter
 from app.search.builder import BulkWriter, write_records
 from app.search.dictionary import Segmenter
-from app.search.ranking import Ranker, persist_columns, warm
+from app.search.ranking import Ranker, persist_columns
 from app.search.schema import SCHEMA_VERSION, build_schema
 from app.search.source import Changes, RecordSource, SourceVersion
 from app.search.storage import PreadStorage
@@ -84,6 +84,9 @@ class SearchIndex:
         self._follower = threading.Thread()
         self._wake = threading.Event()
         self._stop = threading.Event()
+        # Called with each new ranker before it is switched in, off the request path (as
+        # Solr's newSearcher listeners): what the callers derive from the index is made then.
+        self.warmers: list[Callable[[Ranker], None]] = []
         self.rebuilds = 0  # full builds and change-log catch-ups this process made (tests, logs)
         self.catch_ups = 0
 
@@ -326,12 +329,19 @@ class SearchIndex:
         self._write_meta(path, state, ix_records=count)
         self.rebuilds += 1
         (path / DICTIONARY).write_text("\n".join(self.segmenter.terms), "utf-8")
-        with whoosh_index.open_dir(str(path), schema=build_schema()).searcher() as fresh:  # decoded before the switch
-            warm(fresh, FACET_FIELDS, SCORED_FIELDS, self.ranker)
-            persist_columns(fresh, FACET_FIELDS)  # other processes open the build without decoding them
-        self._point_current_at(build)
+        # Opened and warmed (postings, records, phrases, the warmers) before CURRENT moves,
+        # then switched in at once: searches meanwhile read the old build, and this process
+        # never reads the old build once CURRENT names the new one.
+        with self._refreshing:
+            searcher, ranker = self._open_build(build, warm_terms=True)
+            try:
+                persist_columns(searcher, FACET_FIELDS)  # other processes open the build without decoding them
+                self._point_current_at(build)
+            except BaseException:
+                searcher.close()
+                raise
+            self._switch(build, searcher, ranker)
         log.info("index rebuilt: %d records in %.2fs", count, time.perf_counter() - started)
-        self._refresh()
         self._remove_old_builds(keep=build)
         return count
 
@@ -418,15 +428,19 @@ class SearchIndex:
                     # reading the pointer and opening it: read the new one, no damage here.
                     if attempt == BUILD_SWITCH_RETRIES or self._current_build() == build:
                         raise
-            # Searches hold the read lock from start to end: none is using the old searcher
-            # once the switch has it, so it can be closed.
-            with self._lock:
-                old, self._searcher, self._build, self.ranker = self._searcher, searcher, build, ranker
-                self.generation += 1
-            if old is not None:
-                old.close()
+            assert build is not None  # the loop returns when there is no build
+            self._switch(build, searcher, ranker)
         finally:
             self._refreshing.release()
+
+    def _switch(self, build: str, searcher: Searcher, ranker: Ranker) -> None:
+        # Searches hold the read lock from start to end: none is using the old searcher
+        # once the switch has it, so it can be closed.
+        with self._lock:
+            old, self._searcher, self._build, self.ranker = self._searcher, searcher, build, ranker
+            self.generation += 1
+        if old is not None:
+            old.close()
 
     def _open_build(self, build: str, *, warm_terms: bool) -> tuple[Searcher, Ranker]:
         # Always a new searcher, never Whoosh's Searcher.refresh(): refresh() reuses the
@@ -460,6 +474,14 @@ class SearchIndex:
                     ranker.term(fieldname, text)
             for fieldname, values in previous.hot_filters():
                 ranker.docs_with(fieldname, values)
+            ranker.prefetch_phrases(previous.hot_phrases())
+            ranker.read_all_stored()  # only the new segment's: the others' are read already
+        if warm_terms:
+            for warmer in self.warmers:
+                try:
+                    warmer(ranker)
+                except Exception:  # a warmer only saves the first searches time
+                    log.warning("index warmer %r failed; searches will make it themselves", warmer, exc_info=True)
         return ranker
 
     def _adopt_dictionary(self, path: Path) -> None:

@@ -45,6 +45,7 @@ SEGMENT_CACHE_POSTINGS = 16_000_000  # decoded postings across segments ≈ 128 
 SEGMENTS_KEPT = 64  # segments whose lengths, facet columns and display fields stay decoded
 TEXT_CACHE_SIZE = 200_000  # stored records kept per segment
 PHRASE_CACHE_SIZE = 10_000  # phrases (and prefixes) whose documents (terms) a segment keeps
+HOT_PHRASES = 200  # recent phrases a new build or segment looks up before it is switched in
 DENSE_SHARE = 8  # an Or over more than size / DENSE_SHARE postings (or facets over as many matches) goes dense
 Docs = npt.NDArray[np.int64]
 Scores = npt.NDArray[np.float64]
@@ -142,6 +143,26 @@ class SegmentData:
             self.columns[fieldname] = column
         return column
 
+    def read_all_stored(self, leaf: IndexReader) -> None:
+        """Unpickle and fold every live record now (a new segment, off the request path).
+
+        A new build's first searches would otherwise read each hit's stored fields and fold
+        its text one by one while the user waits: the snippets and the proximity check need them.
+        """
+        if self.doccount > TEXT_CACHE_SIZE or len(self.texts) >= self.doccount:
+            return
+        for local, fields in leaf.iter_docs():
+            with self.lock:
+                self.stored.setdefault(local, fields)
+            self.texts.setdefault(local, _folded(fields))
+
+    def folded_text(self, leaf: IndexReader, local: int) -> str:
+        """A record's title and body, folded (kept per segment, bounded)."""
+        text = self.texts.get(local)
+        if text is None:
+            text = self.texts[local] = _folded(self.stored_fields(leaf, local))
+        return text
+
     def stored_fields(self, leaf: IndexReader, local: int) -> dict[str, Any]:
         """A record's stored fields, unpickled once per segment (bounded)."""
         fields = self.stored.get(local)
@@ -233,6 +254,7 @@ class Ranker:
         self._live: Docs | None = None
         self._unions: dict[tuple[str, tuple[str, ...]], Docs] = {}
         self._prefixes: dict[tuple[str, str], list[str]] = {}
+        self._phrases_asked: OrderedDict[tuple[str, str, int], wq.Phrase] = OrderedDict()
         self._lock = threading.Lock()
         # Facet columns: counting a query's facets is one gather and a bincount over its matches.
         self.columns: dict[str, FacetColumn] = {name: self._column(name) for name in facet_fields}
@@ -265,6 +287,17 @@ class Ranker:
         """The terms this searcher was asked for, most recent last (what a new build should warm)."""
         with self._lock:
             return list(self._terms)[-limit:]
+
+    def hot_phrases(self) -> list[wq.Phrase]:
+        """The phrases this searcher was asked for (their positions are checked per segment, slowly)."""
+        with self._lock:
+            return list(self._phrases_asked.values())
+
+    def prefetch_phrases(self, phrases: Iterable[wq.Phrase]) -> None:
+        """Find these phrases in every segment (a no-op for segments that know them)."""
+        for q in phrases:
+            if q.fieldname in self.schema:
+                self._phrase(q)
 
     def hot_filters(self) -> list[tuple[str, tuple[str, ...]]]:
         """The filter unions this searcher made (kinds, units …): a new searcher makes them again."""
@@ -350,6 +383,11 @@ class Ranker:
         # documents holding a phrase are, like a term's postings, fixed for a segment: kept
         # per segment, so a searcher after a write checks only the new segment.
         key = (q.fieldname, "\x00".join(q.words), q.slop)
+        with self._lock:
+            self._phrases_asked[key] = q
+            self._phrases_asked.move_to_end(key)
+            while len(self._phrases_asked) > HOT_PHRASES:
+                self._phrases_asked.popitem(last=False)
         parts = []
         for (leaf_searcher, offset), (_, _, segment) in zip(self.searcher.leaf_searchers(), self.leaves, strict=True):
             local = segment.phrases.get(key)
@@ -378,13 +416,12 @@ class Ranker:
     def folded_text(self, docnum: int) -> str:
         """A record's title and body, folded (kept per segment, bounded)."""
         leaf, offset, segment = self._leaf(docnum)
-        local = docnum - offset
-        text = segment.texts.get(local)
-        if text is None:
-            stored = segment.stored_fields(leaf, local)
-            text = fold(f"{stored.get('title', '')}\n{stored.get('body', '')}")
-            segment.texts[local] = text
-        return text
+        return segment.folded_text(leaf, docnum - offset)
+
+    def read_all_stored(self) -> None:
+        """Every segment's records unpickled and folded (see SegmentData.read_all_stored)."""
+        for leaf, _, segment in self.leaves:
+            segment.read_all_stored(leaf)
 
     def _leaf(self, docnum: int) -> tuple[IndexReader, int, SegmentData]:
         if len(self.leaves) == 1:
@@ -442,19 +479,6 @@ class Ranker:
         return dict(sorted(found, key=lambda kv: (-kv[1], kv[0])))
 
 
-def warm(
-    searcher: Searcher, facet_fields: Iterable[str], scored_fields: Iterable[str], previous: Ranker | None
-) -> None:
-    """Decode a new build's segments before it is switched in: lengths, facet columns, hot terms.
-
-    Called off the request path (after a rebuild commits, before CURRENT points at it), so
-    the first searches on the new build find their segments' arrays already decoded.
-    """
-    ranker = Ranker(searcher, facet_fields, scored_fields)
-    if previous is not None:
-        ranker.prefetch(previous.hot_terms())
-
-
 def persist_columns(searcher: Searcher, facet_fields: Iterable[str]) -> None:
     """Save each segment's facet columns beside it, so a process opening the index need not rebuild them.
 
@@ -474,6 +498,10 @@ def persist_columns(searcher: Searcher, facet_fields: Iterable[str]) -> None:
         with open(tmp, "wb") as handle:
             pickle.dump(arrays, handle, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, path)
+
+
+def _folded(stored: dict[str, Any]) -> str:
+    return fold(f"{stored.get('title', '')}\n{stored.get('body', '')}")
 
 
 def _columns_path(leaf: IndexReader) -> Path | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
+import weakref
 from collections import OrderedDict
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -111,6 +112,9 @@ class SearchService:
         self._activity_names: tuple[int, list[str]] | None = None
         self._pinyin_table: tuple[int, PinyinTable] | None = None
         self._pinyin_refresh = threading.Thread()  # never started: no refresh running
+        # Tables made for a ranker before it was switched in (by the index's warmers).
+        self._pinyin_ready: weakref.WeakKeyDictionary[Ranker, PinyinTable] = weakref.WeakKeyDictionary()
+        index.warmers.append(self._prepare_pinyin)
 
     @repairs_damage
     def search(self, q: str, filters: SearchFilters, window: Window) -> s.SearchResponse:
@@ -257,10 +261,15 @@ class SearchService:
     # --- helpers ---------------------------------------------------------------
 
     def _pinyin(self) -> PinyinTable:
-        # Built on first use: a few thousand words, tenths of a second to a second. After a
-        # write (a new index generation) the old readings keep answering while the new table
-        # is made off the request path, so the first search after every write does not pay it.
+        # A few thousand words, tenths of a second to a second to make. A write by this
+        # process, or one its follower saw, makes the new searcher's table before the switch
+        # (_prepare_pinyin); otherwise the old readings keep answering while the new table is
+        # made off the request path, so the first search after a write does not pay for it.
         current = self._pinyin_table
+        ranker = self.index.ranker
+        ready = self._pinyin_ready.get(ranker) if ranker is not None else None
+        if ready is not None and (current is None or current[0] != self.index.generation):
+            current = self._pinyin_table = (self.index.generation, ready)
         if current is None:
             current = self._pinyin_table = (self.index.generation, self._build_pinyin())
         elif current[0] != self.index.generation and not self._pinyin_refresh.is_alive():
@@ -278,7 +287,12 @@ class SearchService:
         except Exception:
             log.warning("pinyin table refresh failed; the previous one keeps answering", exc_info=True)
 
-    def _build_pinyin(self, reader: Any = None) -> PinyinTable:
+    def _prepare_pinyin(self, ranker: Ranker) -> None:
+        # A new ranker, not yet searched: its table is made now rather than by its first
+        # searches, from the store as it is now (the cached names belong to the old one).
+        self._pinyin_ready[ranker] = self._build_pinyin(ranker.reader, names=self._read_names())
+
+    def _build_pinyin(self, reader: Any = None, names: list[str] | None = None) -> PinyinTable:
         if reader is None:
             with self.index.reading() as searcher:
                 return self._build_pinyin(searcher.reader())
@@ -290,7 +304,7 @@ class SearchService:
         segmenter = self.index.segmenter
         vocabulary = [
             *((name, UNIT_PINYIN_WEIGHT) for name in self.directory.all_spellings()),
-            *((name, ACTIVITY_PINYIN_WEIGHT) for name in self._names_list()),
+            *((name, ACTIVITY_PINYIN_WEIGHT) for name in (names if names is not None else self._names_list())),
             *((term, 1.0) for term in (segmenter.terms if segmenter else [])),
             *frequent,
         ]
@@ -300,7 +314,7 @@ class SearchService:
         # An activity named without its scope, as people say it: 科技活动周 for 全国科技活动周.
         unscoped = [
             (folded[len(head) :], ACTIVITY_PINYIN_WEIGHT - 1)
-            for folded in map(fold, self._names_list())
+            for folded in map(fold, names if names is not None else self._names_list())
             # The name is one dictionary word; its first inner word is the scope.
             for head in (segmenter.parts(folded)[:1] if segmenter else [])
             if folded.startswith(head) and len(folded) - len(head) >= MIN_UNSCOPED_NAME
@@ -354,11 +368,12 @@ class SearchService:
         # but these are many at 100k tasks, so they are not read on the first search after a write.
         cached = self._activity_names
         if cached is None or cached[0] != self.index.generation:
-            generation = self.index.generation
-            with Session(self.engine) as session:
-                names = list(session.exec(select(m.Activity.name)).all())
-            cached = self._activity_names = (generation, names)
+            cached = self._activity_names = (self.index.generation, self._read_names())
         return cached[1]
+
+    def _read_names(self) -> list[str]:
+        with Session(self.engine) as session:
+            return list(session.exec(select(m.Activity.name)).all())
 
     def _item(
         self,
