@@ -358,6 +358,9 @@ class TestSegmentCaches:
         assert len(segment.texts) == len(segment.stored) == segment.doccount > 0
         assert ("body", "基础设施\x00建设", phrase.slop) in segment.phrases
         assert fresh.scores(phrase).docs.tolist() == asked.docs.tolist() != []
+        # The old build's decoded arrays are let go: nothing will read its segments again.
+        assert ranker.segment_keys().isdisjoint(SEGMENTS.segments)
+        assert all(key[0] in SEGMENTS.segments for key in SEGMENTS.postings)
 
     def test_warmers_see_the_new_ranker_before_the_switch_and_may_fail(
         self, search_index: SearchIndex, store: Engine

@@ -31,7 +31,7 @@ from whoosh.writing import IndexWriter
 from app.search.analysis import use_segmenter
 from app.search.builder import BulkWriter, write_records
 from app.search.dictionary import Segmenter
-from app.search.ranking import Ranker, persist_columns
+from app.search.ranking import SEGMENTS, Ranker, persist_columns
 from app.search.schema import SCHEMA_VERSION, build_schema
 from app.search.source import Changes, RecordSource, SourceVersion
 from app.search.storage import PreadStorage
@@ -437,10 +437,13 @@ class SearchIndex:
         # Searches hold the read lock from start to end: none is using the old searcher
         # once the switch has it, so it can be closed.
         with self._lock:
-            old, self._searcher, self._build, self.ranker = self._searcher, searcher, build, ranker
+            old, self._searcher, self._build = self._searcher, searcher, build
+            previous, self.ranker = self.ranker, ranker
             self.generation += 1
         if old is not None:
             old.close()
+        if previous is not None:  # a full rebuild leaves no segment of the old build in use here
+            SEGMENTS.forget(previous.segment_keys() - ranker.segment_keys())
 
     def _open_build(self, build: str, *, warm_terms: bool) -> tuple[Searcher, Ranker]:
         # Always a new searcher, never Whoosh's Searcher.refresh(): refresh() reuses the

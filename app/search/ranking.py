@@ -45,6 +45,7 @@ SEGMENT_CACHE_POSTINGS = 16_000_000  # decoded postings across segments ≈ 128 
 SEGMENTS_KEPT = 64  # segments whose lengths, facet columns and display fields stay decoded
 TEXT_CACHE_SIZE = 200_000  # stored records kept per segment
 PHRASE_CACHE_SIZE = 10_000  # phrases (and prefixes) whose documents (terms) a segment keeps
+WARM_RECORDS = 20_000  # a new segment up to this size has every record read before the switch (~3 kB each)
 HOT_PHRASES = 200  # recent phrases a new build or segment looks up before it is switched in
 DENSE_SHARE = 8  # an Or over more than size / DENSE_SHARE postings (or facets over as many matches) goes dense
 Docs = npt.NDArray[np.int64]
@@ -149,7 +150,7 @@ class SegmentData:
         A new build's first searches would otherwise read each hit's stored fields and fold
         its text one by one while the user waits: the snippets and the proximity check need them.
         """
-        if self.doccount > TEXT_CACHE_SIZE or len(self.texts) >= self.doccount:
+        if self.doccount > WARM_RECORDS or len(self.texts) >= self.doccount:
             return
         for local, fields in leaf.iter_docs():
             with self.lock:
@@ -217,6 +218,14 @@ class _SegmentCache:
                 self.cached_postings -= len(evicted)
         return decoded
 
+    def forget(self, keys: Iterable[str]) -> None:
+        """Drop what these segments yielded (their build is gone: nothing will ask again)."""
+        with self.lock:
+            for key in keys:
+                self.segments.pop(key, None)
+            for posting_key in [k for k in self.postings if k[0] not in self.segments]:
+                self.cached_postings -= len(self.postings.pop(posting_key)[0])
+
     def clear(self) -> None:
         with self.lock:
             self.segments.clear()
@@ -282,6 +291,10 @@ class Ranker:
                 _, evicted = self._terms.popitem(last=False)
                 self._cached_postings -= len(evicted)
         return hits
+
+    def segment_keys(self) -> set[str]:
+        """The keys of the segments this ranker reads (see SEGMENTS)."""
+        return {segment.key for _, _, segment in self.leaves}
 
     def hot_terms(self, limit: int = 2000) -> list[tuple[str, str]]:
         """The terms this searcher was asked for, most recent last (what a new build should warm)."""
