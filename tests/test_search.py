@@ -367,6 +367,12 @@ class TestWhatPeopleType:
             text = item["title"] + item["snippet"]
             assert "科普基地建设评估" in text or "科普" not in text
 
+    def test_a_phrase_in_quotes_is_not_widened_to_its_synonyms(self, client: TestClient) -> None:
+        # 数字鸿沟 and 数字技能 are synonyms; only task 61 (and key point 9) say 数字鸿沟 itself.
+        assert 67 in _numbers(_search(client, "数字鸿沟"))
+        body = _search(client, '"数字鸿沟"')
+        assert _numbers(body) == {61} and body["query"]["tokens"][0]["synonyms"] == []
+
     def test_adjacent_words_rank_first(self, client: TestClient) -> None:
         items = _search(client, "全国 科普日")["items"]
         assert items[0]["number"] == 64

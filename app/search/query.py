@@ -144,9 +144,9 @@ def analyse_term(term: Term, directory: DepartmentDirectory) -> TermAnalysis:
     if not found and not grams:
         raise QueryError(f"{term.text!r} has nothing searchable in it (only punctuation or symbols)")
     department = directory.resolve(folded) or directory.resolve(term.text)
-    return TermAnalysis(
-        term.text, found, grams, department, list(synonyms().get(folded, ())), term.phrase, term.negated
-    )
+    # Quotes ask for these very words: a phrase is never widened to its synonyms.
+    widened = [] if term.phrase else list(synonyms().get(folded, ()))
+    return TermAnalysis(term.text, found, grams, department, widened, term.phrase, term.negated)
 
 
 def _words_query(tokens: list[str], phrase: bool) -> wq.Query:
