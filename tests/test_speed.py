@@ -351,6 +351,8 @@ class TestSegmentCaches:
         assert ranker is not None
         phrase = wq.Phrase("body", ["基础设施", "建设"])
         asked = ranker.scores(phrase)
+        quoted = SubstringPhrase([wq.Term("grams", g) for g in ("科学", "学教", "教育")], "科学教育")
+        quoted_asked = ranker.scores(quoted)
         search_index.rebuild(StoreRecords(store))
         fresh = search_index.ranker
         assert fresh is not None and fresh is not ranker and len(fresh.leaves) == 1
@@ -358,6 +360,8 @@ class TestSegmentCaches:
         assert len(segment.texts) == len(segment.stored) == segment.doccount > 0
         assert ("body", "基础设施\x00建设", phrase.slop) in segment.phrases
         assert fresh.scores(phrase).docs.tolist() == asked.docs.tolist() != []
+        assert ("", "科学教育", -1) in segment.phrases
+        assert fresh.scores(quoted).docs.tolist() == quoted_asked.docs.tolist() != []
         # The old build's decoded arrays are let go: nothing will read its segments again.
         assert ranker.segment_keys().isdisjoint(SEGMENTS.segments)
         assert all(key[0] in SEGMENTS.segments for key in SEGMENTS.postings)

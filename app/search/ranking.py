@@ -263,7 +263,7 @@ class Ranker:
         self._live: Docs | None = None
         self._unions: dict[tuple[str, tuple[str, ...]], Docs] = {}
         self._prefixes: dict[tuple[str, str], list[str]] = {}
-        self._phrases_asked: OrderedDict[tuple[str, str, int], wq.Phrase] = OrderedDict()
+        self._phrases_asked: OrderedDict[tuple[str, str, int], wq.Query] = OrderedDict()
         self._lock = threading.Lock()
         # Facet columns: counting a query's facets is one gather and a bincount over its matches.
         self.columns: dict[str, FacetColumn] = {name: self._column(name) for name in facet_fields}
@@ -301,16 +301,15 @@ class Ranker:
         with self._lock:
             return list(self._terms)[-limit:]
 
-    def hot_phrases(self) -> list[wq.Phrase]:
-        """The phrases this searcher was asked for (their positions are checked per segment, slowly)."""
+    def hot_phrases(self) -> list[wq.Query]:
+        """The phrases this searcher was asked for (checked document by document, per segment, slowly)."""
         with self._lock:
             return list(self._phrases_asked.values())
 
-    def prefetch_phrases(self, phrases: Iterable[wq.Phrase]) -> None:
+    def prefetch_phrases(self, phrases: Iterable[wq.Query]) -> None:
         """Find these phrases in every segment (a no-op for segments that know them)."""
         for q in phrases:
-            if q.fieldname in self.schema:
-                self._phrase(q)
+            self.scores(q)
 
     def hot_filters(self) -> list[tuple[str, tuple[str, ...]]]:
         """The filter unions this searcher made (kinds, units …): a new searcher makes them again."""
@@ -377,8 +376,8 @@ class Ranker:
             return _sum(expanded, self.size).scaled(q.boost)
         if isinstance(q, SubstringPhrase):
             candidates = _intersect([self.scores(sub) for sub in q.subqueries], self.size)
-            holds = [q.phrase in self.folded_text(int(d)) for d in candidates.docs]
-            return candidates.keep(np.array(holds, dtype=bool)).scaled(q.boost)
+            holding = self._holding(q, candidates.docs)
+            return candidates.keep(contains(holding, candidates.docs, self.size)).scaled(q.boost)
         if isinstance(q, wq.AndNot):
             positive, negative = self.scores(q.a), self.scores(q.b)
             return positive.keep(~contains(negative.docs, positive.docs, self.size))
@@ -391,16 +390,37 @@ class Ranker:
             return words.keep(contains(self._phrase(q), words.docs, self.size)).scaled(q.boost)
         raise TypeError(f"cannot rank a {type(q).__name__} query")
 
-    def _phrase(self, q: wq.Phrase) -> Docs:
-        # Whoosh checks positions document by document (tens of microseconds each); the
-        # documents holding a phrase are, like a term's postings, fixed for a segment: kept
-        # per segment, so a searcher after a write checks only the new segment.
-        key = (q.fieldname, "\x00".join(q.words), q.slop)
+    def _holding(self, q: SubstringPhrase, candidates: Docs) -> Docs:
+        # Which candidates' stored text holds the phrase: fixed for a segment, like its
+        # postings, so kept per segment (a new build looks up the last phrases before the switch).
+        key = ("", q.phrase, -1)
+        self._asked(key, q)
+        parts = []
+        for leaf, offset, segment in self.leaves:
+            local = segment.phrases.get(key)
+            if local is None:
+                within = candidates[(candidates >= offset) & (candidates < offset + segment.doccount)] - offset
+                local = np.array([d for d in within.tolist() if q.phrase in segment.folded_text(leaf, d)], np.int64)
+                with segment.lock:
+                    if len(segment.phrases) >= PHRASE_CACHE_SIZE:
+                        segment.phrases.clear()
+                    segment.phrases[key] = local
+            parts.append(local + offset)
+        return np.concatenate(parts) if parts else np.empty(0, np.int64)
+
+    def _asked(self, key: tuple[str, str, int], q: wq.Query) -> None:
         with self._lock:
             self._phrases_asked[key] = q
             self._phrases_asked.move_to_end(key)
             while len(self._phrases_asked) > HOT_PHRASES:
                 self._phrases_asked.popitem(last=False)
+
+    def _phrase(self, q: wq.Phrase) -> Docs:
+        # Whoosh checks positions document by document (tens of microseconds each); the
+        # documents holding a phrase are, like a term's postings, fixed for a segment: kept
+        # per segment, so a searcher after a write checks only the new segment.
+        key = (q.fieldname, "\x00".join(q.words), q.slop)
+        self._asked(key, q)
         parts = []
         for (leaf_searcher, offset), (_, _, segment) in zip(self.searcher.leaf_searchers(), self.leaves, strict=True):
             local = segment.phrases.get(key)
