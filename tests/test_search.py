@@ -308,6 +308,7 @@ class TestWhatPeopleType:
             ("老人", "老年人"),
             ("手机", "数字鸿沟"),
             ("资助", "扶持"),
+            ("提高", "提升"),
         ],
     )
     def test_everyday_words_find_what_the_notice_says_formally(
