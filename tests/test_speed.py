@@ -398,6 +398,25 @@ def test_a_write_makes_the_pinyin_table_before_the_switch(search_index: SearchIn
     assert not service._pinyin_refresh.is_alive()
 
 
+def test_a_write_that_adds_no_word_keeps_the_pinyin_table(search_index: SearchIndex, store: Engine) -> None:
+    service = SearchService(search_index, store, load_directory(), max_query_chars=200, cache_size=0)
+    with search_index.reading() as searcher:
+        # Two new searchers over the same names and dictionary (a progress report, say).
+        first, second = (Ranker(searcher, FACET_FIELDS, SCORED_FIELDS) for _ in range(2))
+        service._prepare_pinyin(first)
+        service._prepare_pinyin(second)
+        assert service._pinyin_ready[second] is service._pinyin_ready[first]
+        notice = parse_notice(
+            "2024年某省科学素质工作要点\n一、甲\n1.举办航天科普周。内容。\n附件\n1.举办航天科普周。(中国科协)\n"
+        )
+        with unit_of_work(store) as session:
+            import_notice(session, notice)  # a new activity: its name must read in pinyin
+        third = Ranker(searcher, FACET_FIELDS, SCORED_FIELDS)
+        service._prepare_pinyin(third)
+        assert service._pinyin_ready[third] is not service._pinyin_ready[first]
+        assert service._pinyin_ready[third].exact("hangtiankepuzhou")
+
+
 def test_the_pinyin_table_is_rebuilt_off_the_request_path(search_index: SearchIndex, store: Engine) -> None:
     service = SearchService(search_index, store, load_directory(), max_query_chars=200, cache_size=0)
     first = service._pinyin()

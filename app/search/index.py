@@ -478,7 +478,7 @@ class SearchIndex:
             for fieldname, values in previous.hot_filters():
                 ranker.docs_with(fieldname, values)
             ranker.prefetch_phrases(previous.hot_phrases())
-            ranker.read_all_stored()  # only the new segment's: the others' are read already
+            ranker.read_all_stored(skip=previous.segment_keys())  # the new segments' records
         if warm_terms:
             for warmer in self.warmers:
                 try:

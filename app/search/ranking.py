@@ -451,10 +451,15 @@ class Ranker:
         leaf, offset, segment = self._leaf(docnum)
         return segment.folded_text(leaf, docnum - offset)
 
-    def read_all_stored(self) -> None:
-        """Every segment's records unpickled and folded (see SegmentData.read_all_stored)."""
+    def read_all_stored(self, skip: set[str] | frozenset[str] = frozenset()) -> None:
+        """Every segment's records unpickled and folded, but those of the segments in `skip`.
+
+        See SegmentData.read_all_stored; a searcher after a write skips the segments the
+        last one read, so the write is not held up reading them now.
+        """
         for leaf, _, segment in self.leaves:
-            segment.read_all_stored(leaf)
+            if segment.key not in skip:
+                segment.read_all_stored(leaf)
 
     def _leaf(self, docnum: int) -> tuple[IndexReader, int, SegmentData]:
         if len(self.leaves) == 1:

@@ -114,6 +114,7 @@ class SearchService:
         self._pinyin_refresh = threading.Thread()  # never started: no refresh running
         # Tables made for a ranker before it was switched in (by the index's warmers).
         self._pinyin_ready: weakref.WeakKeyDictionary[Ranker, PinyinTable] = weakref.WeakKeyDictionary()
+        self._pinyin_made_from: tuple[tuple[str, int], PinyinTable] | None = None
         index.warmers.append(self._prepare_pinyin)
 
     @repairs_damage
@@ -290,7 +291,16 @@ class SearchService:
     def _prepare_pinyin(self, ranker: Ranker) -> None:
         # A new ranker, not yet searched: its table is made now rather than by its first
         # searches, from the store as it is now (the cached names belong to the old one).
-        self._pinyin_ready[ranker] = self._build_pinyin(ranker.reader, names=self._read_names())
+        # A write that adds no activity and no dictionary word (a progress report, a status)
+        # keeps the table: remaking it would hold every report up by its cost (frequent
+        # words shift too slowly for one write to matter).
+        names = self._read_names()
+        segmenter = self.index.segmenter
+        inputs = (segmenter.fingerprint if segmenter else "", hash(tuple(names)))
+        made = self._pinyin_made_from
+        if made is None or made[0] != inputs:
+            made = self._pinyin_made_from = (inputs, self._build_pinyin(ranker.reader, names=names))
+        self._pinyin_ready[ranker] = made[1]
 
     def _build_pinyin(self, reader: Any = None, names: list[str] | None = None) -> PinyinTable:
         if reader is None:
