@@ -147,11 +147,14 @@ class TestReading:
         assert f"looks like {looks_like}" in info.value.reason
         assert info.value.line == 1
 
-    def test_a_work_points_title_with_a_suffix_is_read(self, seed_text: str) -> None:
+    def test_a_work_points_title_with_a_suffix_is_read(self, seed_text: str, notice: ParsedNotice) -> None:
         # Only a title naming another family and no work points is refused (the benchmark's 合成第N册 copies).
         text = seed_text.replace("2023年全民科学素质行动工作要点", "2023年全民科学素质行动工作要点(征求意见稿)")
         parsed = parse_notice(text)
         assert parsed.title == "2023年全民科学素质行动工作要点(征求意见稿)" and len(parsed.tasks) == 67
+        # Only the wording of the title changed: every line goes where the seed's line goes (the
+        # bare title over the text, which no longer looks like one, is still the title).
+        assert [a.kind for a in parsed.lines] == [a.kind for a in notice.lines]
 
 
 def _counts(parsed: ParsedNotice) -> tuple[int, int, int, int]:
@@ -539,6 +542,18 @@ class TestLinking:
         assert [(x.previous, x.current) for x in link(before, after)] == [(2, 10), (1, 11)]
         moved = link(before, after)[0]
         assert (moved.text_score, moved.unit_score, moved.score) == (1.0, 0.0, TEXT_WEIGHT)
+
+    def test_units_dropped_or_added_share_none(self) -> None:
+        # Jaccard overlap: a unit list against none has nothing in common (only two empty lists agree).
+        task = "开展全国食品安全宣传周活动。"
+        dropped = link([Item(1, task, frozenset({"市场监管总局"}))], [Item(2, task, frozenset())])
+        added = link([Item(1, task, frozenset())], [Item(2, task, frozenset({"市场监管总局"}))])
+        unlisted = link([Item(1, task, frozenset())], [Item(2, task, frozenset())])
+        assert [(x.unit_score, x.score) for x in dropped + added] == [(0.0, TEXT_WEIGHT)] * 2
+        assert [(x.unit_score, x.score) for x in unlisted] == [(1.0, 1.0)]
+
+    def test_items_without_wording_link_to_nothing(self) -> None:
+        assert link([Item(1, "。", frozenset())], [Item(2, "", frozenset())]) == []
 
     def test_weak_matches_are_left_unlinked(self) -> None:
         before = [Item(1, "举办第三届全国节约用水知识大赛。", frozenset({"水利部"}))]

@@ -98,6 +98,16 @@ class TestActivities:
         assert found["乡村科普振兴计划"] == "programme"
         assert found["世界海洋日"] == "observance"
 
+    def test_a_quoted_name_may_end_in_a_word_that_only_quotes_make_a_name(self) -> None:
+        assert find_activity_names("推动“科学家精神进校园”。") == {"科学家精神进校园": "campaign"}
+
+    def test_a_time_word_alone_is_no_observance(self) -> None:
+        assert find_activity_names("利用“节日”“本月”做好宣传。") == {}
+
+    def test_in_a_list_what_precedes_deng_is_the_name(self) -> None:
+        found = find_activity_names("举办全国科普讲解大赛等赛事、全国科普日活动。")
+        assert found == {"全国科普讲解大赛": "competition", "全国科普日": "observance"}
+
     def test_series_drops_the_edition(self) -> None:
         assert series_of("第37届全国青少年科技创新大赛") == "全国青少年科技创新大赛"
         assert series_of("2023全国专精特新中小企业发展大会") == "全国专精特新中小企业发展大会"

@@ -139,6 +139,13 @@ class TestVariants:
         raw = seed_text.translate(FULL_WIDTH).replace("\n", "\r\n").encode("gb18030")
         assert _projection(parse_notice_bytes(raw)) == _projection(notice)
 
+    def test_gb18030_with_a_byte_order_mark_gives_identical_records(self, seed_text: str, notice: ParsedNotice) -> None:
+        # The same notice in another encoding is the same notice: same records, same content hash.
+        assert parse_notice_bytes("\ufeff".encode("gb18030") + seed_text.encode("gb18030")) == notice
+
+    def test_text_with_old_mac_line_ends_gives_identical_records(self, seed_text: str, notice: ParsedNotice) -> None:
+        assert parse_notice(seed_text.replace("\n", "\r")) == notice
+
 
 class TestOtherEditions:
     def test_edition_without_ledger_puts_units_on_key_points(self) -> None:
@@ -168,6 +175,28 @@ class TestOtherEditions:
         assert [(s.label, s.level, s.parent) for s in notice.sections] == [("一", 1, None), ("一", 2, 0), ("二", 2, 0)]
         assert [kp.section for kp in notice.key_points] == [1, 2]
         assert notice.tasks[0].departments[1].name == "教育部"
+        # Each of the three heading lines is accounted as a section, the middle levels too.
+        assert Counter(a.kind for a in notice.lines)["section"] == 3
+
+    def test_letter_prose_without_a_heading_is_the_intro_and_accounted_as_such(self) -> None:
+        text = (
+            "关于印发《2025年全民科学素质行动工作要点》的通知\n"
+            "各成员单位:\n"
+            "现将工作要点印发给你们,请认真贯彻落实。\n"
+            "一、总体要求\n1.学习贯彻。内容。\n"
+            "附件\n任务台账\n1.建设设施。(中国科协、教育部)\n"
+        )
+        notice = parse_notice(text)
+        assert notice.intro == ("现将工作要点印发给你们,请认真贯彻落实。",) and notice.cover_letter == ()
+        assert [a.kind for a in notice.lines[:3]] == ["title", "addressees", "intro"]
+
+    def test_a_task_wrapped_after_a_parenthesis_that_names_no_unit_reads_as_one(
+        self, seed_text: str, notice: ParsedNotice
+    ) -> None:
+        # "(纪念馆)" closes the line like a unit list would, but names no unit: the item goes on.
+        text = seed_text.replace("48.指导博物馆(纪念馆)围绕", "48.指导博物馆(纪念馆)\n  围绕")
+        assert text != seed_text
+        assert _task_projection(parse_notice(text)) == _task_projection(notice)
 
     def test_explicit_lead_marker_wins_over_order(self) -> None:
         text = "2025年工作要点\n一、任务\n1.甲。乙。\n附件\n1.开展评估。(教育部、中国科学技术协会牵头)\n"
@@ -179,6 +208,28 @@ class TestBadInput:
     def test_empty(self) -> None:
         with pytest.raises(NoticeFormatError, match="empty"):
             parse_notice_bytes(b"  \n\n")
+
+    def test_blank_text(self) -> None:
+        with pytest.raises(NoticeFormatError, match="the file is empty"):
+            parse_notice(" \n\t\n")
+
+    def test_sections_without_key_points(self) -> None:
+        with pytest.raises(NoticeFormatError) as info:
+            parse_notice("2025年全民科学素质行动工作要点\n一、总体要求\n二、保障措施\n")
+        assert info.value.line == 2
+        assert str(info.value) == (
+            "line 2: expected numbered key points ('1.…') under the section headings; found none"
+        )
+
+    def test_a_second_attachment_heading_inside_the_ledger(self, seed_text: str) -> None:
+        text = seed_text.replace("\n  13.举办第九届", "\n  附件2\n  13.举办第九届")
+        line = text.split("\n").index("  附件2") + 1
+        with pytest.raises(NoticeFormatError) as info:
+            parse_notice(text)
+        assert info.value.line == line
+        assert str(info.value) == (
+            f"line {line}: expected ledger task 13 or the end of the ledger, found a second attachment heading '附件2'"
+        )
 
     def test_binary(self) -> None:
         with pytest.raises(NoticeFormatError, match="binary"):
