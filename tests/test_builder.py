@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import pickle
 import random
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +16,7 @@ from whoosh.index import FileIndex, create_in, open_dir
 
 from app.search.analysis import active_segmenter
 from app.search.builder import BulkWriter, write_records
-from app.search.index import FACET_FIELDS, SearchIndex
+from app.search.index import COLUMN_FIELDS, SearchIndex
 from app.search.ranking import SEGMENTS, Ranker
 from app.search.records import Record, make_record
 from app.search.schema import build_schema
@@ -143,15 +144,17 @@ class TestPersistedColumns:
             with index.reading() as searcher:
                 saved = list(Path(searcher.reader().leaf_readers()[0][0]._storage.b.folder).glob("kepu-columns-*"))
                 assert len(saved) == 1
+                # The edition counts read the document column: saved too, not decoded by each process.
+                assert {f"{name}.ids" for name in COLUMN_FIELDS} <= set(pickle.loads(saved[0].read_bytes()))
                 SEGMENTS.clear()
-                loaded = Ranker(searcher, FACET_FIELDS).columns
+                loaded = Ranker(searcher, COLUMN_FIELDS).columns
                 saved[0].write_bytes(b"damaged")  # a damaged file: decoded from the postings instead
                 SEGMENTS.clear()
-                decoded = Ranker(searcher, FACET_FIELDS).columns
+                decoded = Ranker(searcher, COLUMN_FIELDS).columns
                 saved[0].unlink()
                 SEGMENTS.clear()
-                assert Ranker(searcher, FACET_FIELDS).columns.keys() == decoded.keys()
-            for name in FACET_FIELDS:
+                assert Ranker(searcher, COLUMN_FIELDS).columns.keys() == decoded.keys()
+            for name in COLUMN_FIELDS:
                 assert loaded[name].values == decoded[name].values and decoded[name].values
                 for part in ("offsets", "ids", "owners"):
                     assert np.array_equal(getattr(loaded[name], part), getattr(decoded[name], part)), (name, part)

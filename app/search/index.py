@@ -39,6 +39,7 @@ from app.search.storage import PreadStorage
 log = logging.getLogger(__name__)
 META = "kepu-meta.json"
 FACET_FIELDS = ("kind", "department", "section", "target_group")
+COLUMN_FIELDS = (*FACET_FIELDS, "document")  # also counted by column: hits per edition (year, province …)
 SCORED_FIELDS = ("title", "body", "grams", "context")
 REFRESH_CHECK_SECONDS = 0.5
 MIN_FOLLOW_SECONDS = 0.05  # a following thread never polls faster than this, whatever the setting
@@ -335,7 +336,7 @@ class SearchIndex:
         with self._refreshing:
             searcher, ranker = self._open_build(build, warm_terms=True)
             try:
-                persist_columns(searcher, FACET_FIELDS)  # other processes open the build without decoding them
+                persist_columns(searcher, COLUMN_FIELDS)  # other processes open the build without decoding them
                 self._point_current_at(build)
             except BaseException:
                 searcher.close()
@@ -466,7 +467,7 @@ class SearchIndex:
         # while searches go on against the current one. Segments kept from the last searcher
         # are decoded already (app/search/ranking.py); a new segment's terms decode as queries
         # ask for them, a few at a time.
-        ranker = Ranker(searcher, FACET_FIELDS, scored_fields=SCORED_FIELDS)
+        ranker = Ranker(searcher, COLUMN_FIELDS, scored_fields=SCORED_FIELDS)
         previous = self.ranker
         if warm_terms and previous is not None:
             # Off the request path (a write, the follower, a background sync): the terms the

@@ -496,7 +496,9 @@ class Ranker:
 
     def facet_counts(self, name: str, matched: Hits) -> dict[str, int]:
         """How many matches carry each value of a facet field, most first."""
-        column = self.columns[name]
+        column = self.columns.get(name)
+        if column is None:  # a field this ranker was not made with: its column, made once
+            column = self.columns[name] = self._column(name)
         docs = matched.docs
         if not docs.size or not column.ids.size:
             return {}

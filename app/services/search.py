@@ -27,7 +27,7 @@ from app.search.index import FACET_FIELDS, SearchIndex
 from app.search.matching import match
 from app.search.pinyin import PINYIN_QUERY, PinyinTable, respell
 from app.search.query import build_query, parse_query, standing_query
-from app.search.ranking import Docs, Ranker
+from app.search.ranking import Docs, Hits, Ranker
 from app.search.text import fold
 from app.search.understanding import Intent, query_words, understand
 from app.services.catalogue import Window, check_target_group, resolve_department
@@ -162,7 +162,7 @@ class SearchService:
             listed = allowed if filters.kind else _kinds(ranker, LEDGER_KINDS, allowed)
             matched = match(ranker, compiled, allowed=listed, limit=window.offset + window.limit)
             facets = {name: ranker.facet_counts(name, matched.hits) for name in FACET_FIELDS}
-            facets.update(_edition_facets(ranker, matched.hits.docs, documents))
+            facets.update(_edition_facets(ranker, matched.hits, documents))
             chips: list[s.ActivityChip] = []
             if not filters.kind and not understood.matches_everything:
                 found = match(
@@ -464,16 +464,17 @@ def _editions(documents: dict[int, s.DocumentRef], filters: SearchFilters, query
     return chosen or [0]  # a year typed in the query and another filtered on: no document has both
 
 
-def _edition_facets(ranker: Ranker, matched: Docs, documents: dict[int, s.DocumentRef]) -> dict[str, dict[str, int]]:
+def _edition_facets(ranker: Ranker, matched: Hits, documents: dict[int, s.DocumentRef]) -> dict[str, dict[str, int]]:
     """Hits per document, per year, per province and per issuer: facets over the stored editions, computed
     from the document field."""
     per_document: dict[str, int] = {}
     per_year: dict[str, int] = {}
     per_province: dict[str, int] = {}
     per_issuer: dict[str, int] = {}
+    # One bincount over the document column, not an intersection per stored edition.
+    counts = ranker.facet_counts("document", matched)
     for document_id, ref in sorted(documents.items(), key=lambda kv: (-kv[1].year, kv[0])):
-        held = ranker.docs_with("document", (str(document_id),))
-        count = int(np.intersect1d(matched, held, assume_unique=True).size)
+        count = counts.get(str(document_id), 0)
         if count:
             per_document[str(document_id)] = count
             per_year[str(ref.year)] = per_year.get(str(ref.year), 0) + count
