@@ -316,6 +316,12 @@ class TestWhatPeopleType:
     ) -> None:
         assert _numbers(_search(client, formal)) <= _numbers(_search(client, everyday)) != set()
 
+    def test_a_word_in_two_synonym_groups_searches_both(self, client: TestClient) -> None:
+        # 防震减灾 is a kind of 防灾减灾 (task 37's 全国防灾减灾日) and is about 地震 (task 49).
+        body = _search(client, "防震减灾")
+        assert {37, 49} <= {item["number"] for item in body["items"] if not item["partial"]}
+        assert {"防灾减灾", "地震"} <= set(body["query"]["tokens"][0]["synonyms"])
+
     def test_a_literal_word_outweighs_a_synonym_when_relaxing(self, client: TestClient) -> None:
         # No record holds 资助; 62 and 45 hold 出版 itself, 24 only 资金 (a synonym of 资助)
         # and 28 only 图书 (a synonym of 出版): the literal word earns more of the weight.

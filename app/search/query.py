@@ -55,7 +55,9 @@ def synonyms() -> dict[str, tuple[str, ...]]:
     table: dict[str, tuple[str, ...]] = {}
     for group in tomllib.loads(raw)["group"]:
         for word in group["words"]:
-            table[fold(word)] = tuple(fold(w) for w in group["words"] if w != word)
+            # A word in several groups (防震减灾: disasters, and earthquakes) has all their words.
+            others = [fold(w) for w in group["words"] if w != word]
+            table[fold(word)] = tuple(dict.fromkeys([*table.get(fold(word), ()), *others]))
     return table
 
 
