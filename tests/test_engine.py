@@ -16,6 +16,7 @@ from app.search.index import FACET_FIELDS, SearchIndex
 from app.search.matching import match
 from app.search.pinyin import PinyinTable
 from app.search.query import build_query, parse_query
+from app.search.ranking import EMPTY
 from app.search.records import Record, make_record
 from app.search.source import InMemorySource
 
@@ -45,6 +46,24 @@ def _search(index: SearchIndex, q: str) -> tuple[list[str], dict[str, dict[str, 
         uids = sorted(searcher.stored_fields(docnum)["uid"] for docnum, _ in matched.page)
         facets = {name: ranker.facet_counts(name, matched.hits) for name in FACET_FIELDS}
     return uids, facets
+
+
+def test_a_match_can_reuse_the_scores_its_caller_has(tmp_path: Path) -> None:
+    # The ledger list and the activity chips rank one query over two kinds: scored once.
+    index = SearchIndex(tmp_path / "index", cache_dir=tmp_path / "cache").open(InMemorySource(_records()))
+    try:
+        compiled = build_query(parse_query("科幻 电影", max_chars=200), load_directory())
+        with index.reading():
+            ranker = index.ranker
+            assert ranker is not None
+            whole = compiled.combined()
+            assert whole is not None
+            alone = match(ranker, compiled, allowed=None, limit=10)
+            reused = match(ranker, compiled, allowed=None, limit=10, scored=ranker.scores(whole))
+            assert reused.page == alone.page and reused.full_on_page == alone.full_on_page >= 1
+            assert match(ranker, compiled, allowed=None, limit=10, scored=EMPTY, relax=False).page == []
+    finally:
+        index.close()
 
 
 def test_an_index_built_and_searched_from_records_in_memory(tmp_path: Path) -> None:

@@ -43,15 +43,27 @@ class Matched:
     full_on_page: int = 0  # page[:full_on_page] hold every word
 
 
-def match(ranker: Ranker, compiled: CompiledQuery, *, allowed: Docs | None, limit: int, relax: bool = True) -> Matched:
-    """Rank the documents `allowed` (None: all) for a compiled query."""
+def match(
+    ranker: Ranker,
+    compiled: CompiledQuery,
+    *,
+    allowed: Docs | None,
+    limit: int,
+    relax: bool = True,
+    scored: Hits | None = None,
+) -> Matched:
+    """Rank the documents `allowed` (None: all) for a compiled query.
+
+    `scored`: the whole query's matches over every document, when the caller has them
+    already (the ledger list and the activity chips rank the same query over two kinds).
+    """
     whole = compiled.combined()
     if whole is None:  # only filters: every allowed record, in index order
         docs = ranker.live_docs() if allowed is None else allowed
         hits = Hits(docs, np.zeros(docs.size))
         page = [(int(d), 0.0) for d in docs[:limit]]
         return Matched(hits, page, full_on_page=len(page))  # nothing to miss: every record is whole
-    full = _within(ranker.scores(whole), allowed, ranker.size)
+    full = _within(scored if scored is not None else ranker.scores(whole), allowed, ranker.size)
     full = _proximity(ranker, full, compiled.required)
     relaxed, coverage, dropped = EMPTY, np.empty(0), list[str]()
     weighable = sum(max(1, len(c.parts)) for c in compiled.required if c.relaxable)

@@ -160,14 +160,15 @@ class SearchService:
             # Without a kind filter the list is the ledger's own records; activities that
             # match are shown beside it (response.activities), never crowding it.
             listed = allowed if filters.kind else _kinds(ranker, LEDGER_KINDS, allowed)
-            matched = match(ranker, compiled, allowed=listed, limit=window.offset + window.limit)
+            whole = compiled.combined()
+            scored = ranker.scores(whole) if whole is not None else None  # for the list and the chips
+            matched = match(ranker, compiled, allowed=listed, limit=window.offset + window.limit, scored=scored)
             facets = {name: ranker.facet_counts(name, matched.hits) for name in FACET_FIELDS}
             facets.update(_edition_facets(ranker, matched.hits, documents))
             chips: list[s.ActivityChip] = []
             if not filters.kind and not understood.matches_everything:
-                found = match(
-                    ranker, compiled, allowed=_kinds(ranker, ("activity",), allowed), limit=ACTIVITY_CHIPS, relax=False
-                )
+                activities = _kinds(ranker, ("activity",), allowed)
+                found = match(ranker, compiled, allowed=activities, limit=ACTIVITY_CHIPS, relax=False, scored=scored)
                 if len(found.hits):
                     facets["kind"] = {**facets["kind"], "activity": len(found.hits)}
                 chips = [_chip(ranker.stored_fields(docnum)) for docnum, _ in found.page]
