@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+import weakref
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -439,3 +440,95 @@ def test_an_empty_index_ranks_nothing(search_index: SearchIndex, tmp_path: Path)
         hits = ranker.scores(wq.Or([wq.Term("body", "科普"), wq.Term("grams", "科普")]))
         assert len(hits) == 0 and ranker.live_docs().size == 0 and ranker.facet_counts("kind", hits) == {}
     ix.close()
+
+
+# --- review: findings on the warmed switch (branch review) -----------------------------
+
+
+def test_a_switch_while_the_pinyin_table_is_looked_up_does_not_pin_the_old_table(
+    search_index: SearchIndex, store: Engine
+) -> None:
+    # suggest() asks for the table outside the index lock: the follower may switch between
+    # _pinyin() reading index.ranker and reading index.generation.
+    service = SearchService(search_index, store, load_directory(), max_query_chars=200, cache_size=0)
+    search_index.rebuild(StoreRecords(store))  # the live ranker now has a table made for it
+    assert not service._pinyin().exact("hangtiankepuzhou")
+    ready = service._pinyin_ready
+    switched: list[int] = []
+
+    class SwitchDuringLookup(weakref.WeakKeyDictionary[Ranker, Any]):
+        def get(self, key: Ranker, default: Any = None) -> Any:
+            found = ready.get(key, default)
+            if not switched:  # another thread's write lands right after the old ranker was read
+                switched.append(search_index.generation)
+                notice = parse_notice(
+                    "2024年某省科学素质工作要点\n一、甲\n1.举办航天科普周。内容。\n附件\n1.举办航天科普周。(中国科协)\n"
+                )
+                with unit_of_work(store) as session:
+                    result = import_notice(session, notice)
+                search_index.update_documents(StoreRecords(store), [result.document_id])
+            return found
+
+    service._pinyin_ready = SwitchDuringLookup()
+    for ranker, table in ready.items():
+        weakref.WeakKeyDictionary.__setitem__(service._pinyin_ready, ranker, table)
+    service._pinyin()
+    assert switched and search_index.generation != switched[0]
+    if service._pinyin_refresh.is_alive():
+        service._pinyin_refresh.join(timeout=60)
+    assert [r.word for r in service._pinyin().exact("hangtiankepuzhou")] == ["航天科普周"]
+
+
+@pytest.mark.parametrize("kind", ["quoted", "positional"])
+def test_two_searchers_of_one_segment_with_other_deletions_find_a_phrase_alike(
+    search_index: SearchIndex, tmp_path: Path, kind: str
+) -> None:
+    # The segment key (id and doc_count_all) does not change with deletions, yet the phrase
+    # caches hold only the documents live for the searcher that filled them. The old
+    # searcher keeps answering while a new one is warmed (prefetch_phrases), and two
+    # SearchIndex objects over copies of one index (the tests' copied seeded_index) share keys.
+    with search_index.reading() as searcher:
+        stored = [searcher.stored_fields(d) for d in searcher.reader().all_doc_ids()]
+    records = [{**fields, "grams": f"{fields['title']}\n{fields.get('body', '')}"} for fields in stored]
+    quoted = SubstringPhrase([wq.Term("grams", g) for g in ("科学", "学教", "教育")], "科学教育")
+    positional = wq.Phrase("body", ["科学素质", "建设"])
+    q = quoted if kind == "quoted" else positional
+    (tmp_path / "one").mkdir()
+    ix = create_in(str(tmp_path / "one"), build_schema())
+    writer = ix.writer()
+    for record in records:
+        writer.add_document(**record)
+    writer.commit()
+    SEGMENTS.clear()
+    with ix.searcher() as before:
+        old = Ranker(before)
+        holders = [old.stored_fields(int(d))["uid"] for d in old.scores(q).docs]
+        assert len(holders) >= 2
+        SEGMENTS.clear()  # as after the segment's phrase cache was cleared (PHRASE_CACHE_SIZE)
+        old = Ranker(before)
+        writer = ix.writer()
+        writer.delete_by_term("uid", holders[0])
+        writer.commit(merge=False)
+        with ix.searcher() as after:
+            new = Ranker(after)
+            assert new.segment_keys() == old.segment_keys()
+            assert len(new.scores(q)) == len(holders) - 1  # the new searcher asks first (the warm)
+            assert len(old.scores(q)) == len(holders)  # the old one still holds that record
+    ix.close()
+
+
+def test_a_rebuild_that_fails_before_the_switch_leaves_no_build_behind(
+    search_index: SearchIndex, store: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = sorted(p.name for p in search_index.root.glob("build-*"))
+    current = (search_index.root / "CURRENT").read_text("utf-8")
+
+    def broken(self: Ranker, skip: Any = frozenset()) -> None:
+        raise OSError("a stored-fields file that cannot be read")
+
+    monkeypatch.setattr(Ranker, "read_all_stored", broken)
+    with pytest.raises(OSError):
+        search_index.rebuild(StoreRecords(store))
+    assert (search_index.root / "CURRENT").read_text("utf-8") == current
+    # Each failed attempt (the follower retries every interval) would leave a whole build.
+    assert sorted(p.name for p in search_index.root.glob("build-*")) == before
