@@ -359,9 +359,9 @@ class TestSegmentCaches:
         assert fresh is not None and fresh is not ranker and len(fresh.leaves) == 1
         segment = fresh.leaves[0][2]
         assert len(segment.texts) == len(segment.stored) == segment.doccount > 0
-        assert ("body", "基础设施\x00建设", phrase.slop) in segment.phrases
+        assert ("body", "基础设施\x00建设", phrase.slop, segment.doccount) in segment.phrases
         assert fresh.scores(phrase).docs.tolist() == asked.docs.tolist() != []
-        assert ("", "科学教育", -1) in segment.phrases
+        assert ("", "科学教育", -1, -1) in segment.phrases
         assert fresh.scores(quoted).docs.tolist() == quoted_asked.docs.tolist() != []
         # The old build's decoded arrays are let go: nothing will read its segments again.
         assert ranker.segment_keys().isdisjoint(SEGMENTS.segments)

@@ -334,12 +334,17 @@ class SearchIndex:
         # then switched in at once: searches meanwhile read the old build, and this process
         # never reads the old build once CURRENT names the new one.
         with self._refreshing:
-            searcher, ranker = self._open_build(build, warm_terms=True)
+            try:
+                searcher, ranker = self._open_build(build, warm_terms=True)
+            except BaseException:
+                shutil.rmtree(path, ignore_errors=True)  # CURRENT never named it: nobody reads it
+                raise
             try:
                 persist_columns(searcher, COLUMN_FIELDS)  # other processes open the build without decoding them
                 self._point_current_at(build)
             except BaseException:
                 searcher.close()
+                shutil.rmtree(path, ignore_errors=True)
                 raise
             self._switch(build, searcher, ranker)
         log.info("index rebuilt: %d records in %.2fs", count, time.perf_counter() - started)

@@ -109,7 +109,9 @@ class SegmentData:
         self.columns: dict[str, FacetColumn] = {}
         self.stored: dict[int, dict[str, Any]] = {}
         self.texts: dict[int, str] = {}
-        self.phrases: dict[tuple[str, str, int], Docs] = {}  # documents holding a phrase
+        self.phrases: dict[
+            tuple[str, str, int, int], Docs
+        ] = {}  # documents holding a phrase (field, words, slop, live records)
         self.prefixes: dict[tuple[str, str], list[str]] = {}  # the segment's terms starting with a prefix
         self.lock = threading.Lock()
 
@@ -263,7 +265,7 @@ class Ranker:
         self._live: Docs | None = None
         self._unions: dict[tuple[str, tuple[str, ...]], Docs] = {}
         self._prefixes: dict[tuple[str, str], list[str]] = {}
-        self._phrases_asked: OrderedDict[tuple[str, str, int], wq.Query] = OrderedDict()
+        self._phrases_asked: OrderedDict[tuple[str, str, int, int], wq.Query] = OrderedDict()
         self._lock = threading.Lock()
         # Facet columns: counting a query's facets is one gather and a bincount over its matches.
         self.columns: dict[str, FacetColumn] = {name: self._column(name) for name in facet_fields}
@@ -393,13 +395,16 @@ class Ranker:
     def _holding(self, q: SubstringPhrase, candidates: Docs) -> Docs:
         # Which candidates' stored text holds the phrase: fixed for a segment, like its
         # postings, so kept per segment (a new build looks up the last phrases before the switch).
-        key = ("", q.phrase, -1)
+        key = ("", q.phrase, -1, -1)  # a quoted phrase checked against the stored text
         self._asked(key, q)
         parts = []
         for leaf, offset, segment in self.leaves:
             local = segment.phrases.get(key)
             if local is None:
-                within = candidates[(candidates >= offset) & (candidates < offset + segment.doccount)] - offset
+                # From the segment's own postings, deleted records included, never from this
+                # searcher's live candidates: another searcher of the segment may see other
+                # deletions. The caller keeps only its live candidates.
+                within = self._segment_candidates(leaf, segment, q)
                 local = np.array([d for d in within.tolist() if q.phrase in segment.folded_text(leaf, d)], np.int64)
                 with segment.lock:
                     if len(segment.phrases) >= PHRASE_CACHE_SIZE:
@@ -408,7 +413,15 @@ class Ranker:
             parts.append(local + offset)
         return np.concatenate(parts) if parts else np.empty(0, np.int64)
 
-    def _asked(self, key: tuple[str, str, int], q: wq.Query) -> None:
+    @staticmethod
+    def _segment_candidates(leaf: IndexReader, segment: SegmentData, q: SubstringPhrase) -> LocalDocs:
+        found: LocalDocs | None = None
+        for sub in q.subqueries:
+            local = SEGMENTS.term(leaf, segment, sub.fieldname, sub.text)[0]
+            found = local if found is None else np.intersect1d(found, local, assume_unique=True)
+        return found if found is not None else np.empty(0, np.int32)
+
+    def _asked(self, key: tuple[str, str, int, int], q: wq.Query) -> None:
         with self._lock:
             self._phrases_asked[key] = q
             self._phrases_asked.move_to_end(key)
@@ -419,17 +432,22 @@ class Ranker:
         # Whoosh checks positions document by document (tens of microseconds each); the
         # documents holding a phrase are, like a term's postings, fixed for a segment: kept
         # per segment, so a searcher after a write checks only the new segment.
-        key = (q.fieldname, "\x00".join(q.words), q.slop)
+        key = (q.fieldname, "\x00".join(q.words), q.slop, -1)
         self._asked(key, q)
         parts = []
-        for (leaf_searcher, offset), (_, _, segment) in zip(self.searcher.leaf_searchers(), self.leaves, strict=True):
-            local = segment.phrases.get(key)
+        for (leaf_searcher, offset), (leaf, _, segment) in zip(
+            self.searcher.leaf_searchers(), self.leaves, strict=True
+        ):
+            # Whoosh leaves deleted records out of q.docs(): the entry is for this many live
+            # records (deletions only grow), so a searcher seeing other deletions makes its own.
+            live_key = (*key[:3], int(leaf.doc_count()))
+            local = segment.phrases.get(live_key)
             if local is None:
                 local = np.fromiter(sorted(q.docs(leaf_searcher)), np.int64)
                 with segment.lock:
                     if len(segment.phrases) >= PHRASE_CACHE_SIZE:
                         segment.phrases.clear()
-                    segment.phrases[key] = local
+                    segment.phrases[live_key] = local
             parts.append(local + offset)
         return np.concatenate(parts) if parts else np.empty(0, np.int64)
 

@@ -268,12 +268,15 @@ class SearchService:
         # (_prepare_pinyin); otherwise the old readings keep answering while the new table is
         # made off the request path, so the first search after a write does not pay for it.
         current = self._pinyin_table
+        # The generation before the ranker: should a switch come between the two reads, the
+        # table is filed under the older generation and looked up again at the next call.
+        generation = self.index.generation
         ranker = self.index.ranker
         ready = self._pinyin_ready.get(ranker) if ranker is not None else None
-        if ready is not None and (current is None or current[0] != self.index.generation):
-            current = self._pinyin_table = (self.index.generation, ready)
+        if ready is not None and (current is None or current[0] != generation):
+            current = self._pinyin_table = (generation, ready)
         if current is None:
-            current = self._pinyin_table = (self.index.generation, self._build_pinyin())
+            current = self._pinyin_table = (generation, self._build_pinyin())
         elif current[0] != self.index.generation and not self._pinyin_refresh.is_alive():
             self._pinyin_refresh = threading.Thread(target=self._refresh_pinyin, name="kepu-pinyin", daemon=True)
             self._pinyin_refresh.start()
@@ -297,7 +300,7 @@ class SearchService:
         # words shift too slowly for one write to matter).
         names = self._read_names()
         segmenter = self.index.segmenter
-        inputs = (segmenter.fingerprint if segmenter else "", hash(tuple(names)))
+        inputs = (segmenter.fingerprint if segmenter else "", hash(tuple(sorted(names))))  # rows come in any order
         made = self._pinyin_made_from
         if made is None or made[0] != inputs:
             made = self._pinyin_made_from = (inputs, self._build_pinyin(ranker.reader, names=names))
