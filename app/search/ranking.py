@@ -166,6 +166,13 @@ class SegmentData:
             text = self.texts[local] = _folded(self.stored_fields(leaf, local))
         return text
 
+    def keep_phrase(self, key: tuple[str, str, int, int], local: Docs) -> None:
+        """Remember which of the segment's records hold a phrase (bounded)."""
+        with self.lock:
+            if len(self.phrases) >= PHRASE_CACHE_SIZE:
+                self.phrases.clear()
+            self.phrases[key] = local
+
     def stored_fields(self, leaf: IndexReader, local: int) -> dict[str, Any]:
         """A record's stored fields, unpickled once per segment (bounded)."""
         fields = self.stored.get(local)
@@ -378,7 +385,7 @@ class Ranker:
             return _sum(expanded, self.size).scaled(q.boost)
         if isinstance(q, SubstringPhrase):
             candidates = _intersect([self.scores(sub) for sub in q.subqueries], self.size)
-            holding = self._holding(q, candidates.docs)
+            holding = self._holding(q)
             return candidates.keep(contains(holding, candidates.docs, self.size)).scaled(q.boost)
         if isinstance(q, wq.AndNot):
             positive, negative = self.scores(q.a), self.scores(q.b)
@@ -392,7 +399,7 @@ class Ranker:
             return words.keep(contains(self._phrase(q), words.docs, self.size)).scaled(q.boost)
         raise TypeError(f"cannot rank a {type(q).__name__} query")
 
-    def _holding(self, q: SubstringPhrase, candidates: Docs) -> Docs:
+    def _holding(self, q: SubstringPhrase) -> Docs:
         # Which candidates' stored text holds the phrase: fixed for a segment, like its
         # postings, so kept per segment (a new build looks up the last phrases before the switch).
         key = ("", q.phrase, -1, -1)  # a quoted phrase checked against the stored text
@@ -403,13 +410,10 @@ class Ranker:
             if local is None:
                 # From the segment's own postings, deleted records included, never from this
                 # searcher's live candidates: another searcher of the segment may see other
-                # deletions. The caller keeps only its live candidates.
+                # deletions. The caller keeps only its own live candidates.
                 within = self._segment_candidates(leaf, segment, q)
                 local = np.array([d for d in within.tolist() if q.phrase in segment.folded_text(leaf, d)], np.int64)
-                with segment.lock:
-                    if len(segment.phrases) >= PHRASE_CACHE_SIZE:
-                        segment.phrases.clear()
-                    segment.phrases[key] = local
+                segment.keep_phrase(key, local)
             parts.append(local + offset)
         return np.concatenate(parts) if parts else np.empty(0, np.int64)
 
@@ -444,10 +448,7 @@ class Ranker:
             local = segment.phrases.get(live_key)
             if local is None:
                 local = np.fromiter(sorted(q.docs(leaf_searcher)), np.int64)
-                with segment.lock:
-                    if len(segment.phrases) >= PHRASE_CACHE_SIZE:
-                        segment.phrases.clear()
-                    segment.phrases[live_key] = local
+                segment.keep_phrase(live_key, local)
             parts.append(local + offset)
         return np.concatenate(parts) if parts else np.empty(0, np.int64)
 
