@@ -309,6 +309,8 @@ class TestWhatPeopleType:
             ("手机", "数字鸿沟"),
             ("资助", "扶持"),
             ("提高", "提升"),
+            ("防灾", "防灾减灾"),
+            ("激励", "鼓励"),
         ],
     )
     def test_everyday_words_find_what_the_notice_says_formally(
@@ -331,9 +333,17 @@ class TestWhatPeopleType:
     def test_a_synonym_carries_most_of_its_words_weight_when_relaxing(self, client: TestClient) -> None:
         # No record holds 激励. Task 18 (先进工作者评比表彰) holds 工作者 and 表彰, a synonym of
         # 激励: the two rarer words of the query. Tasks 5 and 22 hold only 科技工作者, the
-        # commonest word and one rarer one; 18 comes first.
-        numbers = [item["number"] for item in _search(client, "科技 工作者 激励")["items"]]
+        # commonest word and one rarer one; 18 comes first among the tasks.
+        numbers = [item["number"] for item in _search(client, "科技 工作者 激励")["items"] if item["kind"] == "task"]
         assert numbers[0] == 18 and {5, 22} <= set(numbers)
+
+    def test_encouraging_is_read_as_motivating_but_not_as_an_award(self, client: TestClient) -> None:
+        # Key point 10 支持鼓励…支持科技工作者参与: the one record with all three words once 激励
+        # reads 鼓励. 鼓励 alone does not widen to the awards (表彰) of task 18.
+        body = _search(client, "科技 工作者 激励")
+        assert (body["items"][0]["kind"], body["items"][0]["number"]) == ("key_point", 10)
+        assert body["query"]["full_matches"] == 1
+        assert "表彰" not in _search(client, "鼓励")["query"]["tokens"][0]["synonyms"]
 
     def test_a_unit_finds_the_tasks_every_member_unit_takes_part_in_last(self, client: TestClient) -> None:
         # Task 55 is 中国科协牵头,各成员单位参与: 工信部 takes part without being named.
