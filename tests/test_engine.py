@@ -173,7 +173,7 @@ def test_a_term_relaxes_to_its_words_and_a_compound_to_the_words_inside_it(tmp_p
 
         def pieces(q: str) -> list[list[str]]:
             compiled = build_query(parse_query(q, max_chars=200), load_directory())
-            return [[text for text, _ in clause.parts] for clause in compiled.required]
+            return [[part.text for part in clause.parts] for clause in compiled.required]
 
         assert pieces("老年人数字素养") == [["老年人", "数字", "素养"]]  # several words: each is a piece
         assert pieces("全国科普日") == [["全国", "科普日"]]  # one dictionary word: the words inside it

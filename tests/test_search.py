@@ -337,6 +337,14 @@ class TestWhatPeopleType:
         numbers = [item["number"] for item in _search(client, "科技 工作者 激励")["items"] if item["kind"] == "task"]
         assert numbers[0] == 18 and {5, 22} <= set(numbers)
 
+    def test_a_part_of_a_compound_keeps_its_synonyms_when_relaxing(self, client: TestClient) -> None:
+        # Only task 7 and key point 8 say 应急科普. Task 37 (全国防灾减灾日…科普宣传教育活动) holds
+        # 科普 and 防灾减灾, a synonym of the part 应急: it outranks records holding 科普 alone.
+        items = _search(client, "应急科普")["items"]
+        keys = [(item["kind"], item["number"]) for item in items]
+        assert keys[:2] == [("task", 7), ("key_point", 8)]
+        assert keys.index(("task", 37)) < keys.index(("task", 54))  # 54: 家庭亲子科普活动, 科普 only
+
     def test_encouraging_is_read_as_motivating_but_not_as_an_award(self, client: TestClient) -> None:
         # Key point 10 支持鼓励…支持科技工作者参与: the one record with all three words once 激励
         # reads 鼓励. 鼓励 alone does not widen to the awards (表彰) of task 18.

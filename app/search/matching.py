@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from whoosh import query as wq
 
 from app.search.query import Clause, CompiledQuery
 from app.search.ranking import EMPTY, Docs, Hits, Ranker, Scores, contains
@@ -92,16 +93,12 @@ def _relax(ranker: Ranker, compiled: CompiledQuery, allowed: Docs | None, full: 
     dropped: list[str] = []
     for clause in (c for c in compiled.required if c.relaxable):
         whole = _within(ranker.scores(clause.query), allowed, ranker.size)
-        pieces = [(text, _within(ranker.scores(q), allowed, ranker.size)) for text, q in clause.parts]
-        pieces = [(text, h) for text, h in pieces if len(h)]
+        pieces = [(p.text, _within(ranker.scores(p.query), allowed, ranker.size), p.literal) for p in clause.parts]
+        pieces = [piece for piece in pieces if len(piece[1])]
         if len(pieces) > 1:
-            units.extend((text, h, np.ones(len(h))) for text, h in pieces)
+            units.extend((text, h, _earned(ranker, h, literal)) for text, h, literal in pieces)
         elif len(whole):
-            earned = np.ones(len(whole))
-            if clause.literal is not None:
-                literal = ranker.scores(clause.literal).docs
-                earned[~contains(literal, whole.docs, ranker.size)] = SYNONYM_SHARE
-            units.append((clause.text, whole, earned))
+            units.append((clause.text, whole, _earned(ranker, whole, clause.literal)))
         else:
             dropped.append(clause.text)
     if not units:
@@ -139,6 +136,14 @@ def _relax(ranker: Ranker, compiled: CompiledQuery, allowed: Docs | None, full: 
         top = best[0][0]
         dropped += [text for text, h, _ in units if top not in h.docs]
     return relaxed, np.round(coverage, 6), dropped
+
+
+def _earned(ranker: Ranker, hits: Hits, literal: wq.Query | None) -> Scores:
+    """The share of a word's weight each match earns: all of it, or SYNONYM_SHARE through a synonym."""
+    earned = np.ones(len(hits))
+    if literal is not None:
+        earned[~contains(ranker.scores(literal).docs, hits.docs, ranker.size)] = SYNONYM_SHARE
+    return earned
 
 
 def _within(hits: Hits, allowed: Docs | None, size: int = 0) -> Hits:

@@ -210,6 +210,15 @@ def term_query(analysis: TermAnalysis, *, expand: bool = True) -> wq.Query:
 
 
 @dataclass(frozen=True)
+class Part:
+    """One word of a clause, weighed on its own when relaxing."""
+
+    text: str
+    query: wq.Query  # the word, or any of its synonyms
+    literal: wq.Query | None = None  # the word alone, when it has synonyms
+
+
+@dataclass(frozen=True)
 class Clause:
     """One required clause of a compiled query."""
 
@@ -218,7 +227,7 @@ class Clause:
     relaxable: bool  # a phrase or an OR group is never dropped to widen the results
     # What relaxation weighs one by one: the clause's words, and the parts of a compound
     # (科普基地 → 科普, 基地), so 科普教育基地 can answer 科普基地 when nothing holds it whole.
-    parts: tuple[tuple[str, wq.Query], ...] = ()
+    parts: tuple[Part, ...] = ()
     # The clause without its synonyms: a record found only through a synonym weighs less
     # when relaxing (资助 found as 资金 is weaker evidence than 资助 itself).
     literal: wq.Query | None = None
@@ -241,12 +250,22 @@ class CompiledQuery:
         return wq.AndNot(query, self.excluded) if self.excluded is not None else query
 
 
-def _parts(analysis: TermAnalysis) -> tuple[tuple[str, wq.Query], ...]:
+def _parts(analysis: TermAnalysis) -> tuple[Part, ...]:
     if analysis.department:  # a unit's name is matched whole or not at all
         return ()
     pieces = analysis.words if len(analysis.words) > 1 else parts(analysis.words[0]) if analysis.words else []
-    built = [(piece, _text_query(piece, phrase=False)) for piece in pieces]
-    return tuple((piece, q) for piece, q in built if q is not None)
+    built: list[Part] = []
+    for piece in pieces:
+        literal = _text_query(piece, phrase=False)
+        if literal is None:
+            continue
+        # A part keeps the meaning it has alone: 应急 of 应急科普 also reads 防灾减灾.
+        widened = [q for w in synonyms().get(fold(piece), ()) if (q := _text_query(w, False, SYNONYM_BOOST))]
+        if widened:
+            built.append(Part(piece, wq.Or([literal, *widened]), literal))
+        else:
+            built.append(Part(piece, literal))
+    return tuple(built)
 
 
 def build_query(parsed: ParsedQuery, directory: DepartmentDirectory) -> CompiledQuery:
