@@ -57,9 +57,13 @@ class SectionRef(SectionBase, Identified):
     """A section heading."""
 
 
-class DepartmentRole(DepartmentBase):
+# DepartmentBase's two fields again, on a plain model: a table model's base sends every
+# nested instance through SQLModel's own init, five times the cost of a page of hits.
+class DepartmentRole(BaseModel):
     """A member unit named on a task, with its role."""
 
+    name: str = Field(examples=["中国科协"])
+    full_name: str = Field(examples=["中国科学技术协会"])
     role: Role
 
 

@@ -202,3 +202,30 @@ class TestPinyinTable:
         assert table.read("szsy") == []  # blind, sz is 素质 (weightier) as much as 数字
         assert table.read("szsy", occurs=lambda text: text == "数字素养") == ["数字素养"]
         assert table.read("szsy", occurs=lambda text: False) == []
+
+
+def test_a_segmenter_keeps_the_cuts_of_its_own_dictionary(tmp_path: Path) -> None:
+    from app.search.dictionary import Segmenter
+
+    plain = Segmenter(tmp_path / "plain").load()
+    named = Segmenter(tmp_path / "named", ["星火燎原计划"]).load()
+    for _ in range(2):  # the second time from each segmenter's kept cuts
+        assert "星火燎原计划" not in plain.cut("星火燎原计划")
+        assert named.cut("星火燎原计划") == ["星火燎原计划"]
+    first = named.cut("科普基地建设")
+    first.append("改动")  # a caller's list is its own
+    assert named.cut("科普基地建设") == first[:-1]
+    assert plain.parts("科普基地") == ["科普", "基地"] == plain.parts("科普基地")
+
+
+def test_facets_of_several_fields_equal_each_fields_own_count(tmp_path: Path) -> None:
+    index = SearchIndex(tmp_path / "index", cache_dir=tmp_path / "cache").open(InMemorySource(_records()))
+    with index.reading():
+        ranker = index.ranker
+        assert ranker is not None
+        for q in ("科幻", "老年人", "科普 OR 科幻 OR 老年人"):  # few matches and, for the last, all
+            hits = ranker.scores(build_query(parse_query(q, max_chars=200), load_directory()).required[0].query)
+            assert len(hits)
+            together = ranker.facets(FACET_FIELDS, hits)
+            assert together == {name: ranker.facet_counts(name, hits) for name in FACET_FIELDS}
+            assert sum(together["kind"].values()) == len(hits)

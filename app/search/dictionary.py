@@ -22,6 +22,10 @@ jieba.setLogLevel(logging.WARNING)
 # Domain words get a frequency high enough that jieba keeps them whole.
 DOMAIN_FREQ = 200_000
 MAX_TERM_CHARS = 8
+# Query words and the shipped vocabulary (synonyms, unit names) are cut again and again; a
+# segmenter never changes its dictionary, so the words of short texts are kept.
+CUT_CACHE_CHARS = 32
+CUT_CACHE_SIZE = 8192
 _PLAIN = re.compile(r"[\u4e00-\u9fff]+")
 
 
@@ -58,6 +62,8 @@ class Segmenter:
         self._tokenizer.tmp_dir = str(cache_dir)
         self._tokenizer.cache_file = "jieba.cache"
         self._lock = threading.Lock()
+        self._cuts: dict[str, tuple[str, ...]] = {}
+        self._parts: dict[str, tuple[str, ...]] = {}
 
     def load(self) -> Segmenter:
         """Load jieba's dictionary with our terms added, from our own cache when it is there.
@@ -98,9 +104,27 @@ class Segmenter:
 
     def cut(self, folded: str) -> list[str]:
         """Precise-mode words of already folded text, HMM off so results are stable."""
-        return self._tokenizer.lcut(folded, HMM=False)  # type: ignore[no-any-return]
+        if len(folded) > CUT_CACHE_CHARS:  # a record's text, cut once at indexing time
+            return self._tokenizer.lcut(folded, HMM=False)  # type: ignore[no-any-return]
+        found = self._cuts.get(folded)
+        if found is None:
+            found = _keep(self._cuts, folded, tuple(self._tokenizer.lcut(folded, HMM=False)))
+        return list(found)
 
     def parts(self, word: str) -> list[str]:
         """The shorter dictionary words inside a compound (科普基地 → 科普, 基地), as jieba's search mode finds them."""
-        found = self._tokenizer.lcut_for_search(word, HMM=False)
-        return [w for w in dict.fromkeys(found) if 1 < len(w) < len(word)]
+        found = self._parts.get(word)
+        if found is None:
+            cut = self._tokenizer.lcut_for_search(word, HMM=False)
+            found = tuple(w for w in dict.fromkeys(cut) if 1 < len(w) < len(word))
+            if len(word) <= CUT_CACHE_CHARS:
+                _keep(self._parts, word, found)
+        return list(found)
+
+
+def _keep(cache: dict[str, tuple[str, ...]], key: str, value: tuple[str, ...]) -> tuple[str, ...]:
+    # Bounded by emptying: cheap, and the vocabulary that matters comes back at once.
+    if len(cache) >= CUT_CACHE_SIZE:
+        cache.clear()
+    cache[key] = value
+    return value

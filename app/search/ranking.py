@@ -513,8 +513,16 @@ class Ranker:
             self._unions[key] = docs
         return docs
 
-    def facet_counts(self, name: str, matched: Hits) -> dict[str, int]:
-        """How many matches carry each value of a facet field, most first."""
+    def facets(self, names: Iterable[str], matched: Hits) -> dict[str, dict[str, int]]:
+        """`facet_counts` for several fields, sharing the work that depends on the matches only."""
+        mask = None
+        if matched.docs.size * DENSE_SHARE > self.size:
+            mask = np.zeros(self.size, dtype=bool)
+            mask[matched.docs] = True
+        return {name: self.facet_counts(name, matched, mask) for name in names}
+
+    def facet_counts(self, name: str, matched: Hits, mask: npt.NDArray[np.bool_] | None = None) -> dict[str, int]:
+        """How many matches carry each value of a facet field, most first (`mask`: the matches as a bitmap)."""
         column = self.columns.get(name)
         if column is None:  # a field this ranker was not made with: its column, made once
             column = self.columns[name] = self._column(name)
@@ -522,8 +530,9 @@ class Ranker:
         if not docs.size or not column.ids.size:
             return {}
         if docs.size * DENSE_SHARE > self.size:  # many matches: one mask over every entry
-            mask = np.zeros(self.size, dtype=bool)
-            mask[docs] = True
+            if mask is None:
+                mask = np.zeros(self.size, dtype=bool)
+                mask[docs] = True
             picked = column.ids[mask[column.owners]]
         else:  # few: gather each match's entries
             starts = column.offsets[docs]

@@ -163,7 +163,7 @@ class SearchService:
             whole = compiled.combined()
             scored = ranker.scores(whole) if whole is not None else None  # for the list and the chips
             matched = match(ranker, compiled, allowed=listed, limit=window.offset + window.limit, scored=scored)
-            facets = {name: ranker.facet_counts(name, matched.hits) for name in FACET_FIELDS}
+            facets = ranker.facets(FACET_FIELDS, matched.hits)
             facets.update(_edition_facets(ranker, matched.hits, documents))
             chips: list[s.ActivityChip] = []
             if not filters.kind and not understood.matches_everything:
@@ -404,19 +404,22 @@ class SearchService:
         # The ranker's folded "title\nbody" lines up with `full` character for character.
         html, _ = snippet(full, terms, folded=folded[: len(full)] if folded is not None else None)
         document_id = int(fields["document"])
-        return s.SearchItem(
-            kind=fields["kind"],
-            id=fields["ref"],
-            number=fields["number"] or None,
-            title=title,
-            snippet=html,
-            score=round(float(score), 4),
-            departments=[s.DepartmentRole(name=n, full_name=f, role=r) for n, f, r in fields["extra"]["departments"]],
-            document=documents.get(document_id) or s.DocumentRef(id=document_id, year=fields["year"], title=""),
-            partial=partial,
-            task=s.TaskRef(id=fields["extra"]["task"][0], number=fields["extra"]["task"][1])
-            if "task" in fields["extra"]
-            else None,
+        task = fields["extra"].get("task")
+        # One validation of plain data, nested lists included, runs in pydantic-core: a
+        # model built per department in Python costs several times more.
+        return s.SearchItem.model_validate(
+            {
+                "kind": fields["kind"],
+                "id": fields["ref"],
+                "number": fields["number"] or None,
+                "title": title,
+                "snippet": html,
+                "score": round(float(score), 4),
+                "departments": [{"name": n, "full_name": f, "role": r} for n, f, r in fields["extra"]["departments"]],
+                "document": documents.get(document_id) or s.DocumentRef(id=document_id, year=fields["year"], title=""),
+                "partial": partial,
+                "task": {"id": task[0], "number": task[1]} if task else None,
+            }
         )
 
 
