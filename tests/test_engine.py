@@ -229,3 +229,29 @@ def test_facets_of_several_fields_equal_each_fields_own_count(tmp_path: Path) ->
             together = ranker.facets(FACET_FIELDS, hits)
             assert together == {name: ranker.facet_counts(name, hits) for name in FACET_FIELDS}
             assert sum(together["kind"].values()) == len(hits)
+
+
+def test_a_memo_evaluates_each_subquery_once_and_answers_alike(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    index = SearchIndex(tmp_path / "index", cache_dir=tmp_path / "cache").open(InMemorySource(_records()))
+    compiled = build_query(parse_query("科幻 老年人 培训", max_chars=200), load_directory())
+    whole = compiled.combined()
+    assert whole is not None
+    with index.reading():
+        ranker = index.ranker
+        assert ranker is not None
+        plain = [ranker.scores(c.query) for c in compiled.required]
+        evaluated: list[object] = []
+        inner = ranker._scores
+        monkeypatch.setattr(ranker, "_scores", lambda q, memo: evaluated.append(q) or inner(q, memo))
+        memo: dict[int, object] = {}
+        ranker.scores(whole, memo)  # type: ignore[arg-type]
+        once = len(evaluated)
+        again = [ranker.scores(c.query, memo) for c in compiled.required]  # type: ignore[arg-type]
+        assert len(evaluated) == once > len(compiled.required)  # nothing evaluated twice
+        assert [(h.docs.tolist(), h.scores.tolist()) for h in again] == [
+            (h.docs.tolist(), h.scores.tolist()) for h in plain
+        ]
+        # A literal inside a widened clause is the same object: 老年人's answer serves both.
+        elderly = compiled.required[1]
+        assert elderly.literal is not None and ranker.scores(elderly.literal, memo) is not None  # type: ignore[arg-type]
+        assert len(evaluated) == once

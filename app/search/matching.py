@@ -21,7 +21,7 @@ import numpy as np
 from whoosh import query as wq
 
 from app.search.query import Clause, CompiledQuery
-from app.search.ranking import EMPTY, Docs, Hits, Ranker, Scores, contains
+from app.search.ranking import EMPTY, Docs, Hits, Memo, Ranker, Scores, contains
 from app.search.text import fold
 
 RELAX_BELOW = 10
@@ -52,24 +52,27 @@ def match(
     limit: int,
     relax: bool = True,
     scored: Hits | None = None,
+    memo: Memo | None = None,
 ) -> Matched:
     """Rank the documents `allowed` (None: all) for a compiled query.
 
     `scored`: the whole query's matches over every document, when the caller has them
-    already (the ledger list and the activity chips rank the same query over two kinds).
+    already (the ledger list and the activity chips rank the same query over two kinds);
+    `memo`: the evaluations that made them (Ranker.scores), for relaxation to reuse.
     """
+    memo = {} if memo is None else memo
     whole = compiled.combined()
     if whole is None:  # only filters: every allowed record, in index order
         docs = ranker.live_docs() if allowed is None else allowed
         hits = Hits(docs, np.zeros(docs.size))
         page = [(int(d), 0.0) for d in docs[:limit]]
         return Matched(hits, page, full_on_page=len(page))  # nothing to miss: every record is whole
-    full = _within(scored if scored is not None else ranker.scores(whole), allowed, ranker.size)
+    full = _within(scored if scored is not None else ranker.scores(whole, memo), allowed, ranker.size)
     full = _proximity(ranker, full, compiled.required)
     relaxed, coverage, dropped = EMPTY, np.empty(0), list[str]()
     weighable = sum(max(1, len(c.parts)) for c in compiled.required if c.relaxable)
     if relax and len(full) < RELAX_BELOW and weighable > 1:
-        relaxed, coverage, dropped = _relax(ranker, compiled, allowed, full)
+        relaxed, coverage, dropped = _relax(ranker, compiled, allowed, full, memo)
     page = _best(full, limit)
     full_on_page = len(page)
     if len(page) < limit:
@@ -79,7 +82,9 @@ def match(
     return Matched(hits, page, dropped, len(relaxed), full_on_page)
 
 
-def _relax(ranker: Ranker, compiled: CompiledQuery, allowed: Docs | None, full: Hits) -> tuple[Hits, Scores, list[str]]:
+def _relax(
+    ranker: Ranker, compiled: CompiledQuery, allowed: Docs | None, full: Hits, memo: Memo
+) -> tuple[Hits, Scores, list[str]]:
     """Records holding most of the query's weight, ranked by that share, then by score.
 
     A clause weighs its idf among the allowed records, so rare words count most; a clause
@@ -92,13 +97,15 @@ def _relax(ranker: Ranker, compiled: CompiledQuery, allowed: Docs | None, full: 
     units: list[tuple[str, Hits, Scores]] = []
     dropped: list[str] = []
     for clause in (c for c in compiled.required if c.relaxable):
-        whole = _within(ranker.scores(clause.query), allowed, ranker.size)
-        pieces = [(p.text, _within(ranker.scores(p.query), allowed, ranker.size), p.literal) for p in clause.parts]
+        whole = _within(ranker.scores(clause.query, memo), allowed, ranker.size)
+        pieces = [
+            (p.text, _within(ranker.scores(p.query, memo), allowed, ranker.size), p.literal) for p in clause.parts
+        ]
         pieces = [piece for piece in pieces if len(piece[1])]
         if len(pieces) > 1:
-            units.extend((text, h, _earned(ranker, h, literal)) for text, h, literal in pieces)
+            units.extend((text, h, _earned(ranker, h, literal, memo)) for text, h, literal in pieces)
         elif len(whole):
-            units.append((clause.text, whole, _earned(ranker, whole, clause.literal)))
+            units.append((clause.text, whole, _earned(ranker, whole, clause.literal, memo)))
         else:
             dropped.append(clause.text)
     if not units:
@@ -126,9 +133,9 @@ def _relax(ranker: Ranker, compiled: CompiledQuery, allowed: Docs | None, full: 
     keep = outside & (coverage >= floor - 1e-9)
     constraint = compiled.combined(fixed) if fixed else None
     if compiled.excluded is not None and constraint is None:
-        keep &= ~contains(ranker.scores(compiled.excluded).docs, unique, ranker.size)
+        keep &= ~contains(ranker.scores(compiled.excluded, memo).docs, unique, ranker.size)
     if constraint is not None:
-        keep &= contains(_within(ranker.scores(constraint), allowed, ranker.size).docs, unique, ranker.size)
+        keep &= contains(_within(ranker.scores(constraint, memo), allowed, ranker.size).docs, unique, ranker.size)
     unique, coverage, summed = unique[keep], coverage[keep], summed[keep]
     relaxed = Hits(unique, summed)
     best = _best(relaxed, 1, np.round(coverage, 6))
@@ -138,11 +145,11 @@ def _relax(ranker: Ranker, compiled: CompiledQuery, allowed: Docs | None, full: 
     return relaxed, np.round(coverage, 6), dropped
 
 
-def _earned(ranker: Ranker, hits: Hits, literal: wq.Query | None) -> Scores:
+def _earned(ranker: Ranker, hits: Hits, literal: wq.Query | None, memo: Memo) -> Scores:
     """The share of a word's weight each match earns: all of it, or SYNONYM_SHARE through a synonym."""
     earned = np.ones(len(hits))
     if literal is not None:
-        earned[~contains(ranker.scores(literal).docs, hits.docs, ranker.size)] = SYNONYM_SHARE
+        earned[~contains(ranker.scores(literal, memo).docs, hits.docs, ranker.size)] = SYNONYM_SHARE
     return earned
 
 

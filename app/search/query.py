@@ -192,8 +192,8 @@ def _text_query(text: str, phrase: bool, boost: float = 1.0) -> wq.Query | None:
     return wq.Or(parts, boost=boost)
 
 
-def term_query(analysis: TermAnalysis, *, expand: bool = True) -> wq.Query:
-    """The Whoosh query for one analysed term (`expand=False`: without its synonyms)."""
+def _literal_query(analysis: TermAnalysis) -> wq.Query:
+    """One analysed term as typed, without its synonyms (its text, or the unit it names)."""
     alternatives: list[wq.Query] = []
     literal = _text_query(analysis.term, analysis.phrase)
     if literal is not None:
@@ -202,11 +202,15 @@ def term_query(analysis: TermAnalysis, *, expand: bool = True) -> wq.Query:
         alternatives.append(wq.Term("department", analysis.department, boost=UNIT_QUERY_BOOST))
         # 各成员单位参与 includes this unit; a filter field, so these score 0 and come last.
         alternatives.append(wq.Term("all_members", ALL_MEMBERS))
-    for synonym in analysis.synonyms if expand and not analysis.excluded else []:
-        expanded = _text_query(synonym, phrase=False, boost=SYNONYM_BOOST)
-        if expanded is not None:
-            alternatives.append(expanded)
     return alternatives[0] if len(alternatives) == 1 else wq.Or(alternatives)
+
+
+def _widened(analysis: TermAnalysis) -> list[wq.Query]:
+    return [] if analysis.excluded else _synonym_queries(analysis.synonyms)
+
+
+def _synonym_queries(synonyms: list[str]) -> list[wq.Query]:
+    return [q for w in synonyms if (q := _text_query(w, phrase=False, boost=SYNONYM_BOOST)) is not None]
 
 
 @dataclass(frozen=True)
@@ -260,7 +264,7 @@ def _parts(analysis: TermAnalysis) -> tuple[Part, ...]:
         if literal is None:
             continue
         # A part keeps the meaning it has alone: 应急 of 应急科普 also reads 防灾减灾.
-        widened = [q for w in synonyms().get(fold(piece), ()) if (q := _text_query(w, False, SYNONYM_BOOST))]
+        widened = _synonym_queries(list(synonyms().get(fold(piece), ())))
         if widened:
             built.append(Part(piece, wq.Or([literal, *widened]), literal))
         else:
@@ -276,7 +280,11 @@ def build_query(parsed: ParsedQuery, directory: DepartmentDirectory) -> Compiled
     for clause in parsed.clauses:
         clause_analyses = [analyse_term(t, directory) for t in clause]
         analyses.extend(clause_analyses)
-        queries = [term_query(a) for a in clause_analyses]
+        literals = [_literal_query(a) for a in clause_analyses]
+        queries = [
+            wq.Or([literal, *widened]) if (widened := _widened(a)) else literal
+            for a, literal in zip(clause_analyses, literals, strict=True)
+        ]
         combined = queries[0] if len(queries) == 1 else wq.Or(queries)
         if clause[0].negated:
             excluded.append(combined)
@@ -285,7 +293,7 @@ def build_query(parsed: ParsedQuery, directory: DepartmentDirectory) -> Compiled
             relaxable = len(clause) == 1 and not clause[0].phrase
             if relaxable:
                 first = clause_analyses[0]
-                literal = term_query(first, expand=False) if first.synonyms else None
+                literal = literals[0] if first.synonyms else None
                 required.append(Clause(text, combined, True, _parts(first), literal))
             else:
                 required.append(Clause(text, combined, False))

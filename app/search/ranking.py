@@ -75,6 +75,8 @@ class Hits:
 
 
 EMPTY = Hits(np.empty(0, np.int64), np.empty(0, np.float64))
+# One query's evaluations so far: id(subquery) → (subquery, its hits).
+Memo = dict[int, tuple[wq.Query, Hits]]
 
 
 class SubstringPhrase(wq.And):  # type: ignore[misc]
@@ -376,24 +378,38 @@ class Ranker:
 
     # --- queries ---------------------------------------------------------------
 
-    def scores(self, q: wq.Query) -> Hits:
-        """Every document matching `q`, with its score."""
+    def scores(self, q: wq.Query, memo: Memo | None = None) -> Hits:
+        """Every document matching `q`, with its score.
+
+        `memo`: one query's answers so far, by subquery object: relaxation asks again for
+        the clauses, words and literals the whole query was made of, and gets them free.
+        """
+        if memo is None:
+            return self._scores(q, {})
+        known = memo.get(id(q))
+        if known is not None and known[0] is q:
+            return known[1]
+        found = self._scores(q, memo)
+        memo[id(q)] = (q, found)  # the query is held, so its id cannot be reused meanwhile
+        return found
+
+    def _scores(self, q: wq.Query, memo: Memo) -> Hits:
         if isinstance(q, wq.Term):
             return self.term(q.fieldname, q.text).scaled(q.boost)
         if isinstance(q, wq.Prefix):
             expanded = [self.term(q.fieldname, t) for t in self._expand(q.fieldname, q.text)]
             return _sum(expanded, self.size).scaled(q.boost)
         if isinstance(q, SubstringPhrase):
-            candidates = _intersect([self.scores(sub) for sub in q.subqueries], self.size)
+            candidates = _intersect([self.scores(sub, memo) for sub in q.subqueries], self.size)
             holding = self._holding(q)
             return candidates.keep(contains(holding, candidates.docs, self.size)).scaled(q.boost)
         if isinstance(q, wq.AndNot):
-            positive, negative = self.scores(q.a), self.scores(q.b)
+            positive, negative = self.scores(q.a, memo), self.scores(q.b, memo)
             return positive.keep(~contains(negative.docs, positive.docs, self.size))
         if isinstance(q, wq.And):
-            return _intersect([self.scores(sub) for sub in q.subqueries], self.size).scaled(q.boost)
+            return _intersect([self.scores(sub, memo) for sub in q.subqueries], self.size).scaled(q.boost)
         if isinstance(q, wq.Or):
-            return _sum([self.scores(sub) for sub in q.subqueries], self.size).scaled(q.boost)
+            return _sum([self.scores(sub, memo) for sub in q.subqueries], self.size).scaled(q.boost)
         if isinstance(q, wq.Phrase):
             words = _intersect([self.term(q.fieldname, w) for w in q.words], self.size)
             return words.keep(contains(self._phrase(q), words.docs, self.size)).scaled(q.boost)

@@ -27,7 +27,7 @@ from app.search.index import FACET_FIELDS, SearchIndex
 from app.search.matching import match
 from app.search.pinyin import PINYIN_QUERY, PinyinTable, respell
 from app.search.query import build_query, parse_query, standing_query
-from app.search.ranking import Docs, Hits, Ranker
+from app.search.ranking import Docs, Hits, Memo, Ranker
 from app.search.text import fold
 from app.search.understanding import Intent, query_words, understand
 from app.services.catalogue import Window, check_target_group, resolve_department
@@ -161,14 +161,19 @@ class SearchService:
             # match are shown beside it (response.activities), never crowding it.
             listed = allowed if filters.kind else _kinds(ranker, LEDGER_KINDS, allowed)
             whole = compiled.combined()
-            scored = ranker.scores(whole) if whole is not None else None  # for the list and the chips
-            matched = match(ranker, compiled, allowed=listed, limit=window.offset + window.limit, scored=scored)
+            memo: Memo = {}  # every subquery evaluated once, for the list, its relaxation and the chips
+            scored = ranker.scores(whole, memo) if whole is not None else None
+            matched = match(
+                ranker, compiled, allowed=listed, limit=window.offset + window.limit, scored=scored, memo=memo
+            )
             facets = ranker.facets(FACET_FIELDS, matched.hits)
             facets.update(_edition_facets(ranker, matched.hits, documents))
             chips: list[s.ActivityChip] = []
             if not filters.kind and not understood.matches_everything:
                 activities = _kinds(ranker, ("activity",), allowed)
-                found = match(ranker, compiled, allowed=activities, limit=ACTIVITY_CHIPS, relax=False, scored=scored)
+                found = match(
+                    ranker, compiled, allowed=activities, limit=ACTIVITY_CHIPS, relax=False, scored=scored, memo=memo
+                )
                 if len(found.hits):
                     facets["kind"] = {**facets["kind"], "activity": len(found.hits)}
                 chips = [_chip(ranker.stored_fields(docnum)) for docnum, _ in found.page]
