@@ -242,7 +242,12 @@ def test_a_memo_evaluates_each_subquery_once_and_answers_alike(tmp_path: Path, m
         plain = [ranker.scores(c.query) for c in compiled.required]
         evaluated: list[object] = []
         inner = ranker._scores
-        monkeypatch.setattr(ranker, "_scores", lambda q, memo: evaluated.append(q) or inner(q, memo))
+
+        def counted(q: object, memo: object) -> object:
+            evaluated.append(q)
+            return inner(q, memo)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(ranker, "_scores", counted)
         memo: dict[int, object] = {}
         ranker.scores(whole, memo)  # type: ignore[arg-type]
         once = len(evaluated)
