@@ -7,7 +7,7 @@ import math
 import threading
 import weakref
 from collections import OrderedDict
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -27,7 +27,7 @@ from app.search.index import FACET_FIELDS, SearchIndex
 from app.search.matching import match
 from app.search.pinyin import PINYIN_QUERY, PinyinTable, respell
 from app.search.query import build_query, parse_query, standing_query
-from app.search.ranking import Docs, Hits, Memo, Ranker
+from app.search.ranking import Docs, Memo, Ranker
 from app.search.text import fold
 from app.search.understanding import Intent, query_words, understand
 from app.services.catalogue import Window, check_target_group, resolve_department
@@ -166,8 +166,8 @@ class SearchService:
             matched = match(
                 ranker, compiled, allowed=listed, limit=window.offset + window.limit, scored=scored, memo=memo
             )
-            facets = ranker.facets(FACET_FIELDS, matched.hits)
-            facets.update(_edition_facets(ranker, matched.hits, documents))
+            facets = ranker.facets([*FACET_FIELDS, "document"], matched.hits)
+            facets.update(_edition_facets(facets.pop("document"), documents))
             chips: list[s.ActivityChip] = []
             if not filters.kind and not understood.matches_everything:
                 activities = _kinds(ranker, ("activity",), allowed)
@@ -189,7 +189,8 @@ class SearchService:
                 for i, (docnum, score) in enumerate(matched.page)
                 if i >= window.offset
             ]
-        reports = [s.TermReport(**asdict(a), pinyin=typed.get(a.term)) for a in analyses]
+        # vars(), not asdict(): the analysis holds flat lists, which asdict would deep-copy.
+        reports = [s.TermReport(**vars(a), pinyin=typed.get(a.term)) for a in analyses]
         reports += [
             s.TermReport(
                 term=w.word,
@@ -476,15 +477,13 @@ def _editions(documents: dict[int, s.DocumentRef], filters: SearchFilters, query
     return chosen or [0]  # a year typed in the query and another filtered on: no document has both
 
 
-def _edition_facets(ranker: Ranker, matched: Hits, documents: dict[int, s.DocumentRef]) -> dict[str, dict[str, int]]:
+def _edition_facets(counts: dict[str, int], documents: dict[int, s.DocumentRef]) -> dict[str, dict[str, int]]:
     """Hits per document, per year, per province and per issuer: facets over the stored editions, computed
-    from the document field."""
+    from the hits per document id (`counts`)."""
     per_document: dict[str, int] = {}
     per_year: dict[str, int] = {}
     per_province: dict[str, int] = {}
     per_issuer: dict[str, int] = {}
-    # One bincount over the document column, not an intersection per stored edition.
-    counts = ranker.facet_counts("document", matched)
     for document_id, ref in sorted(documents.items(), key=lambda kv: (-kv[1].year, kv[0])):
         count = counts.get(str(document_id), 0)
         if count:
