@@ -276,8 +276,10 @@ class Ranker:
         self._prefixes: dict[tuple[str, str], list[str]] = {}
         self._phrases_asked: OrderedDict[tuple[str, str, int, int], wq.Query] = OrderedDict()
         self._lock = threading.Lock()
-        # Facet columns: counting a query's facets is one gather and a bincount over its matches.
+        # Facet columns: counting a query's facets is one gather and a bincount over its matches;
+        # the ranker's own fields together in one block, so all of them are one gather too.
         self.columns: dict[str, FacetColumn] = {name: self._column(name) for name in facet_fields}
+        self._block = _combine([(name, self.columns[name]) for name in facet_fields], self.size)
         # Field lengths are read when the ranker is made, not by the first query that needs them.
         for name in scored_fields:
             self._field_lengths(name)
@@ -530,37 +532,76 @@ class Ranker:
         return docs
 
     def facets(self, names: Iterable[str], matched: Hits) -> dict[str, dict[str, int]]:
-        """`facet_counts` for several fields, sharing the work that depends on the matches only."""
-        mask = None
-        if matched.docs.size * DENSE_SHARE > self.size:
-            mask = np.zeros(self.size, dtype=bool)
-            mask[matched.docs] = True
-        return {name: self.facet_counts(name, matched, mask) for name in names}
+        """`facet_counts` for several fields: one count over the ranker's block when it holds them all."""
+        names = list(names)
+        block = self._block
+        if not set(names) <= set(block.fields):
+            return {name: self.facet_counts(name, matched) for name in names}
+        bins = _bins(block.column, matched.docs, self.size)
+        return {
+            name: _named(block.column.values, bins, block.bases[i], block.bases[i + 1])
+            for i, name in enumerate(block.fields)
+            if name in names
+        }
 
-    def facet_counts(self, name: str, matched: Hits, mask: npt.NDArray[np.bool_] | None = None) -> dict[str, int]:
-        """How many matches carry each value of a facet field, most first (`mask`: the matches as a bitmap)."""
+    def facet_counts(self, name: str, matched: Hits) -> dict[str, int]:
+        """How many matches carry each value of a facet field, most first."""
         column = self.columns.get(name)
         if column is None:  # a field this ranker was not made with: its column, made once
             column = self.columns[name] = self._column(name)
-        docs = matched.docs
-        if not docs.size or not column.ids.size:
-            return {}
-        if docs.size * DENSE_SHARE > self.size:  # many matches: one mask over every entry
-            if mask is None:
-                mask = np.zeros(self.size, dtype=bool)
-                mask[docs] = True
-            picked = column.ids[mask[column.owners]]
-        else:  # few: gather each match's entries
-            starts = column.offsets[docs]
-            counts = column.offsets[docs + 1] - starts
-            total = int(counts.sum())
-            if not total:
-                return {}
-            within = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
-            picked = column.ids[np.repeat(starts, counts) + within]
-        bins = np.bincount(picked, minlength=len(column.values))
-        found = [(column.values[i], int(bins[i])) for i in np.flatnonzero(bins)]
-        return dict(sorted(found, key=lambda kv: (-kv[1], kv[0])))
+        return _named(column.values, _bins(column, matched.docs, self.size), 0, len(column.values))
+
+
+@dataclass(frozen=True)
+class FacetBlock:
+    """Several facet fields as one column: field i's values are ids bases[i] up to bases[i + 1]."""
+
+    fields: tuple[str, ...]
+    bases: tuple[int, ...]
+    column: FacetColumn
+
+
+def _combine(columns: list[tuple[str, FacetColumn]], size: int) -> FacetBlock:
+    """One column holding each document's entries of every field in turn (no sort: a scatter by field)."""
+    counts = [np.diff(c.offsets)[:size] for _, c in columns]
+    per_doc = np.sum(counts, axis=0) if counts else np.zeros(size, np.int64)
+    offsets = np.concatenate(([0], np.cumsum(per_doc))).astype(np.int64)
+    ids = np.empty(int(offsets[-1]), np.int64)
+    owners = np.empty(int(offsets[-1]), np.int64)
+    bases, values, before = [0], list[str](), np.zeros(size, np.int64)
+    for (_, column), count in zip(columns, counts, strict=True):
+        n = int(count.sum())
+        within = np.arange(n) - np.repeat(column.offsets[:size], count)
+        where = np.repeat(offsets[:-1] + before, count) + within
+        ids[where] = column.ids[:n] + bases[-1]
+        owners[where] = column.owners[:n]
+        before += count
+        values += column.values
+        bases.append(len(values))
+    return FacetBlock(tuple(name for name, _ in columns), tuple(bases), FacetColumn(values, offsets, ids, owners))
+
+
+def _bins(column: FacetColumn, docs: Docs, size: int) -> npt.NDArray[np.int64]:
+    """How many of `docs` carry each value id of `column`."""
+    if not docs.size or not column.ids.size:
+        return np.zeros(len(column.values), np.int64)
+    if docs.size * DENSE_SHARE > size:  # many matches: one mask over every entry
+        mask = np.zeros(size, dtype=bool)
+        mask[docs] = True
+        picked = column.ids[mask[column.owners]]
+    else:  # few: gather each match's entries
+        starts = column.offsets[docs]
+        counts = column.offsets[docs + 1] - starts
+        total = int(counts.sum())
+        within = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
+        picked = column.ids[np.repeat(starts, counts) + within]
+    return np.bincount(picked, minlength=len(column.values))
+
+
+def _named(values: list[str], bins: npt.NDArray[np.int64], start: int, end: int) -> dict[str, int]:
+    """The value ids start..end that occur, as value → count, most first."""
+    found = [(values[i], int(bins[i])) for i in np.flatnonzero(bins[start:end]) + start]
+    return dict(sorted(found, key=lambda kv: (-kv[1], kv[0])))
 
 
 def persist_columns(searcher: Searcher, facet_fields: Iterable[str]) -> None:
