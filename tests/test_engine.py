@@ -260,3 +260,15 @@ def test_a_memo_evaluates_each_subquery_once_and_answers_alike(tmp_path: Path, m
         elderly = compiled.required[1]
         assert elderly.literal is not None and ranker.scores(elderly.literal, memo) is not None  # type: ignore[arg-type]
         assert len(evaluated) == once
+
+
+def test_the_proximity_pool_is_the_stable_best_k_however_many_ties() -> None:
+    import numpy as np
+
+    from app.search.matching import _top
+
+    rng = np.random.default_rng(7)
+    for n in (0, 1, 49, 50, 51, 400):
+        for _ in range(20):
+            scores = rng.integers(0, 4, n).astype(np.float64)  # many ties at the boundary
+            assert _top(scores, 50).tolist() == np.argsort(-scores, kind="stable")[:50].tolist()

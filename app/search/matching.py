@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 from whoosh import query as wq
 
 from app.search.query import Clause, CompiledQuery
@@ -162,14 +163,24 @@ def _proximity(ranker: Ranker, hits: Hits, clauses: list[Clause]) -> Hits:
     if not needles or not len(hits):
         return hits
     pairs = [a + b for a, b in zip(needles, needles[1:], strict=False)]
-    pool = np.argsort(-hits.scores, kind="stable")[:PROXIMITY_POOL]
+    pool = _top(hits.scores, PROXIMITY_POOL)
+    texts = [ranker.folded_text(d) for d in hits.docs[pool].tolist()]
+    verbatim = np.array([sum(n in text for n in needles) for text in texts], np.float64) / len(needles)
+    bonus = 1 + VERBATIM_BONUS * verbatim
+    if pairs:
+        bonus += ADJACENT_BONUS * np.array([sum(p in text for p in pairs) for text in texts], np.float64) / len(pairs)
     scores = hits.scores.copy()
-    for i in pool:
-        text = ranker.folded_text(int(hits.docs[i]))
-        verbatim = sum(n in text for n in needles) / len(needles)
-        adjacent = sum(p in text for p in pairs) / len(pairs) if pairs else 0.0
-        scores[i] *= 1 + VERBATIM_BONUS * verbatim + ADJACENT_BONUS * adjacent
+    scores[pool] *= bonus
     return Hits(hits.docs, scores)
+
+
+def _top(scores: Scores, k: int) -> npt.NDArray[np.intp]:
+    """np.argsort(-scores, kind="stable")[:k], without sorting more than the best k and their ties."""
+    if scores.size <= k:
+        return np.argsort(-scores, kind="stable")
+    threshold = np.partition(scores, scores.size - k)[scores.size - k]
+    candidates = np.flatnonzero(scores >= threshold)
+    return candidates[np.argsort(-scores[candidates], kind="stable")][:k]
 
 
 def _best(hits: Hits, limit: int, tiers: Scores | None = None) -> list[tuple[int, float]]:
