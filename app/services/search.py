@@ -484,8 +484,10 @@ def _edition_facets(counts: dict[str, int], documents: dict[int, s.DocumentRef])
     per_year: dict[str, int] = {}
     per_province: dict[str, int] = {}
     per_issuer: dict[str, int] = {}
-    for document_id, ref in sorted(documents.items(), key=lambda kv: (-kv[1].year, kv[0])):
-        count = counts.get(str(document_id), 0)
+    # Only the editions with hits: a store may hold thousands of notices.
+    held = [(int(key), count) for key, count in counts.items() if key.isdigit() and int(key) in documents]
+    for document_id, count in sorted(held, key=lambda kv: (-documents[kv[0]].year, kv[0])):
+        ref = documents[document_id]
         if count:
             per_document[str(document_id)] = count
             per_year[str(ref.year)] = per_year.get(str(ref.year), 0) + count
