@@ -371,6 +371,21 @@ class TestSegmentCaches:
         assert ranker.segment_keys().isdisjoint(SEGMENTS.segments)
         assert all(key[0] in SEGMENTS.segments for key in SEGMENTS.postings)
 
+    def test_a_rebuild_too_big_to_read_whole_reads_the_records_last_shown(
+        self, search_index: SearchIndex, store: Engine, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(ranking, "WARM_RECORDS", 10)  # the seed's build counts as big
+        ranker = search_index.ranker
+        assert ranker is not None
+        shown = [int(d) for d in ranker.scores(wq.Term("body", "科幻")).docs[:3]]
+        uids = {ranker.stored_fields(d)["uid"] for d in shown}
+        search_index.rebuild(StoreRecords(store))
+        fresh = search_index.ranker
+        assert fresh is not None and fresh is not ranker and len(fresh.leaves) == 1
+        segment = fresh.leaves[0][2]
+        assert segment.doccount > 10 and len(segment.stored) < segment.doccount  # not read whole
+        assert {fields["uid"] for fields in segment.stored.values()} >= uids and len(segment.texts) >= len(uids)
+
     def test_warmers_see_the_new_ranker_before_the_switch_and_may_fail(
         self, search_index: SearchIndex, store: Engine
     ) -> None:

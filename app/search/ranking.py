@@ -22,7 +22,7 @@ import bisect
 import os
 import pickle
 import threading
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +44,7 @@ TERM_CACHE_POSTINGS = 8_000_000  # scored postings per searcher ≈ 128 MB of (d
 SEGMENT_CACHE_POSTINGS = 16_000_000  # decoded postings across segments ≈ 128 MB of (int32, float32)
 SEGMENTS_KEPT = 64  # segments whose lengths, facet columns and display fields stay decoded
 TEXT_CACHE_SIZE = 200_000  # stored records kept per segment
+RECORDS_SHOWN_KEPT = 4000  # the last records a searcher read, for a new build too big to read whole
 PHRASE_CACHE_SIZE = 10_000  # phrases (and prefixes) whose documents (terms) a segment keeps
 WARM_RECORDS = 20_000  # a new segment up to this size has every record read before the switch (~3 kB each)
 HOT_PHRASES = 200  # recent phrases a new build or segment looks up before it is switched in
@@ -275,6 +276,7 @@ class Ranker:
         self._unions: dict[tuple[str, tuple[str, ...]], Docs] = {}
         self._prefixes: dict[tuple[str, str], list[str]] = {}
         self._phrases_asked: OrderedDict[tuple[str, str, int, int], wq.Query] = OrderedDict()
+        self._shown: deque[int] = deque(maxlen=RECORDS_SHOWN_KEPT)  # documents read for display, last last
         self._lock = threading.Lock()
         # Facet columns: counting a query's facets is one gather and a bincount over its matches;
         # the ranker's own fields together in one block, so all of them are one gather too.
@@ -323,6 +325,28 @@ class Ranker:
         """Find these phrases in every segment (a no-op for segments that know them)."""
         for q in phrases:
             self.scores(q)
+
+    def hot_records(self) -> list[str]:
+        """The uids of the records this searcher last read (snippets, proximity), most recent last."""
+        recent = dict.fromkeys(reversed(list(self._shown)))  # each once, at its latest reading
+        uids = [self.stored_fields(d).get("uid") for d in recent]
+        return [str(uid) for uid in reversed(uids) if uid is not None]
+
+    def prefetch_records(self, uids: Iterable[str], skip: set[str] | frozenset[str] = frozenset()) -> None:
+        """Read and fold these records now, in the segments not in `skip` that were too big to read whole.
+
+        A rebuild's one large segment is not read whole (WARM_RECORDS); the records the last
+        searcher was showing are the ones the first searches after the switch will show.
+        """
+        big = [
+            (leaf, segment)
+            for leaf, _, segment in self.leaves
+            if segment.key not in skip and segment.doccount > WARM_RECORDS
+        ]
+        for uid in uids if big else ():
+            for leaf, segment in big:
+                for local in _decode(leaf, "uid", uid)[0].tolist():
+                    segment.folded_text(leaf, local)
 
     def hot_filters(self) -> list[tuple[str, tuple[str, ...]]]:
         """The filter unions this searcher made (kinds, units …): a new searcher makes them again."""
@@ -481,11 +505,13 @@ class Ranker:
     def stored_fields(self, docnum: int) -> dict[str, Any]:
         """A record's stored fields (kept per segment, so they survive a refresh)."""
         leaf, offset, segment = self._leaf(docnum)
+        self._shown.append(docnum)
         return segment.stored_fields(leaf, docnum - offset)
 
     def folded_text(self, docnum: int) -> str:
         """A record's title and body, folded (kept per segment, bounded)."""
         leaf, offset, segment = self._leaf(docnum)
+        self._shown.append(docnum)
         return segment.folded_text(leaf, docnum - offset)
 
     def read_all_stored(self, skip: set[str] | frozenset[str] = frozenset()) -> None:
