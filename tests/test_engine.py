@@ -272,3 +272,23 @@ def test_the_proximity_pool_is_the_stable_best_k_however_many_ties() -> None:
         for _ in range(20):
             scores = rng.integers(0, 4, n).astype(np.float64)  # many ties at the boundary
             assert _top(scores, 50).tolist() == np.argsort(-scores, kind="stable")[:50].tolist()
+
+
+def test_a_synonyms_query_is_remade_for_another_dictionary(tmp_path: Path) -> None:
+    from app.search import analysis
+    from app.search.dictionary import Segmenter
+    from app.search.query import _synonym_queries
+
+    before = analysis._segmenter
+    try:
+        queries = []
+        for extra in ([], ["星火燎原计划"]):
+            analysis.use_segmenter(Segmenter(tmp_path / str(len(extra)), extra).load())
+            queries.append(_synonym_queries(["星火燎原计划"])[0])
+        assert queries[0] != queries[1]  # cut into words by one dictionary, whole by the other
+        assert "Term('title', '星火燎原计划')" in repr(queries[1]) and "Term('title', '星火燎原计划')" not in repr(
+            queries[0]
+        )
+        assert _synonym_queries(["星火燎原计划"])[0] is queries[1]  # made once per dictionary
+    finally:
+        analysis._segmenter = before

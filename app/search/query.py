@@ -10,13 +10,13 @@ from __future__ import annotations
 import tomllib
 import unicodedata
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 from whoosh import query as wq
 
 from app.domain.departments import DepartmentDirectory
-from app.search.analysis import bigrams, parts, words
+from app.search.analysis import active_segmenter, bigrams, parts, words
 from app.search.errors import QueryError
 from app.search.ranking import SubstringPhrase
 from app.search.records import ALL_MEMBERS
@@ -210,7 +210,15 @@ def _widened(analysis: TermAnalysis) -> list[wq.Query]:
 
 
 def _synonym_queries(synonyms: list[str]) -> list[wq.Query]:
-    return [q for w in synonyms if (q := _text_query(w, phrase=False, boost=SYNONYM_BOOST)) is not None]
+    fingerprint = active_segmenter().fingerprint
+    return [q for w in synonyms if (q := _synonym_query(w, fingerprint)) is not None]
+
+
+@lru_cache(maxsize=4096)
+def _synonym_query(word: str, fingerprint: str) -> wq.Query | None:
+    # The synonyms are shipped data: each one's query is made once per dictionary
+    # (`fingerprint`: the words it is cut into depend on it) and shared, never changed.
+    return _text_query(word, phrase=False, boost=SYNONYM_BOOST)
 
 
 @dataclass(frozen=True)
