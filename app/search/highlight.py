@@ -21,16 +21,15 @@ def highlight_terms(texts: Iterable[str]) -> list[str]:
 
 
 def _spans(folded: str, terms: list[str]) -> list[tuple[int, int]]:
-    taken = [False] * len(folded)
+    taken = bytearray(len(folded))  # 1 where a longer term already matched
     spans = []
     for term in terms:
         start = folded.find(term)
         while start != -1:
             end = start + len(term)
-            if not any(taken[start:end]):
+            if taken.find(1, start, end) == -1:
                 spans.append((start, end))
-                for i in range(start, end):
-                    taken[i] = True
+                taken[start:end] = b"\x01" * (end - start)
             start = folded.find(term, end)
     return sorted(spans)
 
