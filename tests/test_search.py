@@ -211,6 +211,12 @@ class TestSnippets:
         assert html == "&lt;script&gt;alert(&quot;<em>科幻</em>&quot;)&lt;/script&gt; <em>科幻</em>"
         assert count == 2
 
+    def test_a_longer_term_wins_and_matches_never_nest_or_overlap(self) -> None:
+        # Terms come longest first: 科普 and 基地 inside 科普基地 are not marked again; 普基
+        # overlaps the first match and is skipped; the second 科普 stands alone.
+        html, count = snippet("科普基地建设科普", ["科普基地", "科普", "普基", "基地"])
+        assert html == "<em>科普基地</em>建设<em>科普</em>" and count == 2
+
     def test_long_text_is_cut_around_the_matches(self) -> None:
         text = "甲" * 300 + "科幻" + "乙" * 300
         html, count = snippet(text, ["科幻"])
