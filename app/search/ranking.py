@@ -435,11 +435,23 @@ class Ranker:
         if isinstance(q, wq.And):
             return _intersect([self.scores(sub, memo) for sub in q.subqueries], self.size).scaled(q.boost)
         if isinstance(q, wq.Or):
-            return _sum([self.scores(sub, memo) for sub in q.subqueries], self.size).scaled(q.boost)
+            # Nested ORs (a term's fields, its sub-words, its synonyms) are summed in one go:
+            # one merge of all their leaves, not one per level.
+            leaves: list[Hits] = []
+            self._or_leaves(q, 1.0, memo, leaves)
+            return _sum(leaves, self.size)
         if isinstance(q, wq.Phrase):
             words = _intersect([self.term(q.fieldname, w) for w in q.words], self.size)
             return words.keep(contains(self._phrase(q), words.docs, self.size)).scaled(q.boost)
         raise TypeError(f"cannot rank a {type(q).__name__} query")
+
+    def _or_leaves(self, q: wq.Or, boost: float, memo: Memo, out: list[Hits]) -> None:
+        boost *= q.boost
+        for sub in q.subqueries:
+            if type(sub) is wq.Or and id(sub) not in memo:
+                self._or_leaves(sub, boost, memo, out)
+            else:
+                out.append(self.scores(sub, memo).scaled(boost))
 
     def _holding(self, q: SubstringPhrase) -> Docs:
         # Which candidates' stored text holds the phrase: fixed for a segment, like its
