@@ -211,6 +211,13 @@ class TestSnippets:
         assert html == "&lt;script&gt;alert(&quot;<em>科幻</em>&quot;)&lt;/script&gt; <em>科幻</em>"
         assert count == 2
 
+    @pytest.mark.parametrize("special", ["&", "<", ">", '"', "'"])
+    def test_each_character_html_escapes_is_escaped_alone(self, special: str) -> None:
+        from html import escape
+
+        html, _ = snippet(f"科幻{special}影视", ["科幻"])
+        assert html == f"<em>科幻</em>{escape(special)}影视" != f"<em>科幻</em>{special}影视"
+
     def test_a_longer_term_wins_and_matches_never_nest_or_overlap(self) -> None:
         # Terms come longest first: 科普 and 基地 inside 科普基地 are not marked again; 普基
         # overlaps the first match and is skipped; the second 科普 stands alone.

@@ -6,12 +6,14 @@ ASCII, one character for one), so no re-tokenising is needed and offsets carry o
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from html import escape
 
 from app.search.text import fold
 
 SNIPPET_CHARS = 110
+_SPECIAL = re.compile(r"[&<>\"']")  # what html.escape changes
 
 
 def highlight_terms(texts: Iterable[str]) -> list[str]:
@@ -63,16 +65,18 @@ def snippet(text: str, terms: list[str], *, size: int = SNIPPET_CHARS, folded: s
     if len(text) > size:
         start = max(0, min(densest_window(spans, size) - size // 5, len(text) - size))
         end = start + size
+    # Most notices hold none of the characters HTML escapes: then no piece needs escaping.
+    quote = escape if _SPECIAL.search(text, start, end) else str
     parts = ["…" if start > 0 else ""]
     cursor = start
     shown = 0
     for s, e in spans:
         if s < start or e > end:
             continue
-        parts.append(escape(text[cursor:s]))
-        parts.append(f"<em>{escape(text[s:e])}</em>")
+        parts.append(quote(text[cursor:s]))
+        parts.append(f"<em>{quote(text[s:e])}</em>")
         cursor = e
         shown += 1
-    parts.append(escape(text[cursor:end]))
+    parts.append(quote(text[cursor:end]))
     parts.append("…" if end < len(text) else "")
     return "".join(parts), shown
