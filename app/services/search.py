@@ -178,7 +178,7 @@ class SearchService:
                     facets["kind"] = {**facets["kind"], "activity": len(found.hits)}
                 chips = [_chip(ranker.stored_fields(docnum)) for docnum, _ in found.page]
             items = [
-                self._item(
+                self._item_data(
                     ranker.stored_fields(docnum),
                     score,
                     terms,
@@ -206,25 +206,31 @@ class SearchService:
             for w in understood.set_aside
         ]
         intent = understood.intent
-        response = s.SearchResponse(
-            items=items,
-            total=len(matched.hits),
-            limit=window.limit,
-            offset=window.offset,
-            facets=facets,
-            query=s.QueryReport(
-                text=q,
-                tokens=reports,
-                intent=s.IntentReport(department=intent.department, role=intent.role.value, words=list(intent.words))
-                if intent
-                else None,
-                year=understood.year,
-                relaxed=matched.relaxed > 0,
-                full_matches=None if understood.matches_everything else len(matched.hits) - matched.relaxed,
-                dropped=matched.dropped,
-                notes=understood.notes,
-            ),
-            activities=chips,
+        # One validation of the page, the hits given as plain data: pydantic-core builds
+        # them all in one call.
+        response = s.SearchResponse.model_validate(
+            {
+                "items": items,
+                "total": len(matched.hits),
+                "limit": window.limit,
+                "offset": window.offset,
+                "facets": facets,
+                "query": s.QueryReport(
+                    text=q,
+                    tokens=reports,
+                    intent=s.IntentReport(
+                        department=intent.department, role=intent.role.value, words=list(intent.words)
+                    )
+                    if intent
+                    else None,
+                    year=understood.year,
+                    relaxed=matched.relaxed > 0,
+                    full_matches=None if understood.matches_everything else len(matched.hits) - matched.relaxed,
+                    dropped=matched.dropped,
+                    notes=understood.notes,
+                ),
+                "activities": chips,
+            }
         )
         self.cache.put(key, response)
         return response
@@ -395,7 +401,7 @@ class SearchService:
         with Session(self.engine) as session:
             return list(session.exec(select(m.Activity.name)).all())
 
-    def _item(
+    def _item_data(
         self,
         fields: dict[str, Any],
         score: float,
@@ -404,29 +410,27 @@ class SearchService:
         *,
         partial: bool = False,
         folded: str | None = None,
-    ) -> s.SearchItem:
+    ) -> dict[str, Any]:
         title, body = fields["title"], fields.get("body", "")
         full = f"{title}。{body}" if fields["kind"] != "activity" and body else title
         # The ranker's folded "title\nbody" lines up with `full` character for character.
         html, _ = snippet(full, terms, folded=folded[: len(full)] if folded is not None else None)
         document_id = int(fields["document"])
         task = fields["extra"].get("task")
-        # One validation of plain data, nested lists included, runs in pydantic-core: a
-        # model built per department in Python costs several times more.
-        return s.SearchItem.model_validate(
-            {
-                "kind": fields["kind"],
-                "id": fields["ref"],
-                "number": fields["number"] or None,
-                "title": title,
-                "snippet": html,
-                "score": round(float(score), 4),
-                "departments": [{"name": n, "full_name": f, "role": r} for n, f, r in fields["extra"]["departments"]],
-                "document": documents.get(document_id) or s.DocumentRef(id=document_id, year=fields["year"], title=""),
-                "partial": partial,
-                "task": {"id": task[0], "number": task[1]} if task else None,
-            }
-        )
+        # Plain data, validated with the whole page (SearchItem): a model built per hit and
+        # per department in Python costs several times more.
+        return {
+            "kind": fields["kind"],
+            "id": fields["ref"],
+            "number": fields["number"] or None,
+            "title": title,
+            "snippet": html,
+            "score": round(float(score), 4),
+            "departments": [{"name": n, "full_name": f, "role": r} for n, f, r in fields["extra"]["departments"]],
+            "document": documents.get(document_id) or s.DocumentRef(id=document_id, year=fields["year"], title=""),
+            "partial": partial,
+            "task": {"id": task[0], "number": task[1]} if task else None,
+        }
 
 
 def chinese_numeral(n: int) -> str:
