@@ -403,6 +403,30 @@ class TestSegmentCaches:
         assert seen == [(search_index.ranker, old)] and old is not search_index.ranker
 
 
+def test_a_write_does_not_look_up_the_records_last_shown(
+    search_index: SearchIndex, store: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Its new segment is small and read whole: the last records shown matter to a big rebuild only.
+    asked: list[Ranker] = []
+    real = Ranker.hot_records
+
+    def counted(self: Ranker) -> list[str]:
+        asked.append(self)
+        return real(self)
+
+    monkeypatch.setattr(Ranker, "hot_records", counted)
+    notice = parse_notice(
+        "2024年某省科学素质工作要点\n一、甲\n1.举办航天科普周。内容。\n附件\n1.举办航天科普周。(中国科协)\n"
+    )
+    with unit_of_work(store) as session:
+        result = import_notice(session, notice)
+    search_index.update_documents(StoreRecords(store), [result.document_id])
+    assert asked == []
+    monkeypatch.setattr(ranking, "WARM_RECORDS", 10)  # the same write into a big segment: they are read
+    search_index.rebuild(StoreRecords(store))
+    assert len(asked) == 1
+
+
 def test_a_write_makes_the_pinyin_table_before_the_switch(search_index: SearchIndex, store: Engine) -> None:
     service = SearchService(search_index, store, load_directory(), max_query_chars=200, cache_size=0)
     first = service._pinyin()

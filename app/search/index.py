@@ -485,7 +485,7 @@ class SearchIndex:
                 ranker.docs_with(fieldname, values)
             ranker.prefetch_phrases(previous.hot_phrases())
             ranker.read_all_stored(skip=previous.segment_keys())  # the new segments' records
-            ranker.prefetch_records(previous.hot_records(), skip=previous.segment_keys())
+            ranker.prefetch_records(previous)
         if warm_terms:
             for warmer in self.warmers:
                 try:

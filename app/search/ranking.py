@@ -332,18 +332,19 @@ class Ranker:
         uids = [self.stored_fields(d).get("uid") for d in recent]
         return [str(uid) for uid in reversed(uids) if uid is not None]
 
-    def prefetch_records(self, uids: Iterable[str], skip: set[str] | frozenset[str] = frozenset()) -> None:
-        """Read and fold these records now, in the segments not in `skip` that were too big to read whole.
+    def prefetch_records(self, previous: Ranker) -> None:
+        """Read and fold the records `previous` last showed, in new segments too big to read whole.
 
         A rebuild's one large segment is not read whole (WARM_RECORDS); the records the last
         searcher was showing are the ones the first searches after the switch will show.
         """
+        known = previous.segment_keys()
         big = [
             (leaf, segment)
             for leaf, _, segment in self.leaves
-            if segment.key not in skip and segment.doccount > WARM_RECORDS
+            if segment.key not in known and segment.doccount > WARM_RECORDS
         ]
-        for uid in uids if big else ():
+        for uid in previous.hot_records() if big else ():  # a write's small segment was read whole
             for leaf, segment in big:
                 for local in _decode(leaf, "uid", uid)[0].tolist():
                     segment.folded_text(leaf, local)
