@@ -84,6 +84,24 @@ def search_index(store: Engine, tmp_path: Path) -> Iterator[SearchIndex]:
     ix.close()
 
 
+def _seed_records(search_index: SearchIndex) -> list[dict[str, Any]]:
+    """The seed index's stored records, with the grams field made again from their text."""
+    with search_index.reading() as searcher:
+        stored = [searcher.stored_fields(d) for d in searcher.reader().all_doc_ids()]
+    return [{**fields, "grams": f"{fields['title']}\n{fields.get('body', '')}"} for fields in stored]
+
+
+def _one_segment(folder: Path, records: list[dict[str, Any]]) -> FileIndex:
+    """A Whoosh index of `records` in one segment, written directly."""
+    folder.mkdir()
+    ix = create_in(str(folder), build_schema())
+    writer = ix.writer()
+    for record in records:
+        writer.add_document(**record)
+    writer.commit()
+    return ix
+
+
 @pytest.fixture
 def segmented(search_index: SearchIndex, tmp_path: Path) -> Iterator[FileIndex]:
     """The seed's records in three segments, with deletions in the first two.
@@ -91,15 +109,8 @@ def segmented(search_index: SearchIndex, tmp_path: Path) -> Iterator[FileIndex]:
     Written with Whoosh directly: one segment of every record, a second where 40 records
     are replaced (so deleted from the first) and 5 added, a third deleting 10 more.
     """
-    with search_index.reading() as searcher:
-        stored = [searcher.stored_fields(d) for d in searcher.reader().all_doc_ids()]
-    records = [{**fields, "grams": f"{fields['title']}\n{fields.get('body', '')}"} for fields in stored]
-    (tmp_path / "segmented").mkdir()
-    ix = create_in(str(tmp_path / "segmented"), build_schema())
-    writer = ix.writer()
-    for record in records:
-        writer.add_document(**record)
-    writer.commit()
+    records = _seed_records(search_index)
+    ix = _one_segment(tmp_path / "segmented", records)
     writer = ix.writer()
     for record in records[10:50]:
         writer.update_document(**{**record, "body": record.get("body", "") + "。科幻科普活动"})
@@ -530,18 +541,10 @@ def test_two_searchers_of_one_segment_with_other_deletions_find_a_phrase_alike(
     # caches hold only the documents live for the searcher that filled them. The old
     # searcher keeps answering while a new one is warmed (prefetch_phrases), and two
     # SearchIndex objects over copies of one index (the tests' copied seeded_index) share keys.
-    with search_index.reading() as searcher:
-        stored = [searcher.stored_fields(d) for d in searcher.reader().all_doc_ids()]
-    records = [{**fields, "grams": f"{fields['title']}\n{fields.get('body', '')}"} for fields in stored]
     quoted = SubstringPhrase([wq.Term("grams", g) for g in ("科学", "学教", "教育")], "科学教育")
     positional = wq.Phrase("body", ["科学素质", "建设"])
     q = quoted if kind == "quoted" else positional
-    (tmp_path / "one").mkdir()
-    ix = create_in(str(tmp_path / "one"), build_schema())
-    writer = ix.writer()
-    for record in records:
-        writer.add_document(**record)
-    writer.commit()
+    ix = _one_segment(tmp_path / "one", _seed_records(search_index))
     SEGMENTS.clear()
     with ix.searcher() as before:
         old = Ranker(before)
