@@ -488,17 +488,16 @@ def _edition_facets(counts: dict[str, int], documents: dict[int, s.DocumentRef])
     per_year: dict[str, int] = {}
     per_province: dict[str, int] = {}
     per_issuer: dict[str, int] = {}
-    # Only the editions with hits: a store may hold thousands of notices.
+    # Only the editions with hits (facet counts are never 0): a store may hold thousands of notices.
     held = [(int(key), count) for key, count in counts.items() if key.isdigit() and int(key) in documents]
     for document_id, count in sorted(held, key=lambda kv: (-documents[kv[0]].year, kv[0])):
         ref = documents[document_id]
-        if count:
-            per_document[str(document_id)] = count
-            per_year[str(ref.year)] = per_year.get(str(ref.year), 0) + count
-            if ref.province:
-                per_province[ref.province] = per_province.get(ref.province, 0) + count
-            if ref.issuer:
-                per_issuer[ref.issuer] = per_issuer.get(ref.issuer, 0) + count
+        per_document[str(document_id)] = count
+        per_year[str(ref.year)] = per_year.get(str(ref.year), 0) + count
+        if ref.province:
+            per_province[ref.province] = per_province.get(ref.province, 0) + count
+        if ref.issuer:
+            per_issuer[ref.issuer] = per_issuer.get(ref.issuer, 0) + count
     return {"year": per_year, "document": per_document, "province": per_province, "issuer": per_issuer}
 
 
